@@ -1,0 +1,1 @@
+"""The ACL engine: a library with no import of securekv (see DESIGN.md)."""

@@ -1,0 +1,158 @@
+"""One command's path, in Redis's order (processCommand in server.c):
+
+ 1. lookup in the command table (subcommands of containers included);
+    unknown command / unknown subcommand errors, byte-identical to Redis;
+ 2. arity;
+ 3. the gate, only when the client or the server is in a special state
+    (`c.gated`/`server.gated`): DEBUG protection, authentication, no_multi,
+    ACL permission (the `server.acl_check` hook), maxmemory/quota for
+    denyoom commands (`server.oom_check` hook), the RESP2 pub/sub context,
+    MULTI queueing;
+ 4. call: run the handler (a plain function: atomic on the loop), encode
+    its reply for the client's protocol, count statistics, feed the slow
+    log and MONITOR, and hand writes to the propagation seam.
+
+Handlers return a reply value (see net/resp.py) or raise CommandError. A
+handler that blocks the client returns BLOCKED and answers later.
+
+The common path takes no locks, logs nothing, raises nothing and awaits
+nothing: lookups, one arity test, two flag tests, the call and the encode.
+"""
+
+from __future__ import annotations
+
+import time
+
+from securekv.commands.table import COMMANDS
+from securekv.errors import CommandError
+from securekv.net.resp import Status, encode
+
+BLOCKED = object()      # a handler's reply when the client now waits (BLPOP ...)
+NO_REPLY = object()     # a handler's reply when it wrote its own output (SUBSCRIBE ...)
+
+_perf_ns = time.perf_counter_ns
+
+
+def _sanitize(msg: str) -> bytes:
+    return msg.replace("\r", " ").replace("\n", " ").encode("utf-8", "surrogateescape")
+
+
+def error_reply(c, msg: str, cmd=None, rejected: bool = False) -> None:
+    """Append an error reply and count it (errorstats, failed/rejected calls)."""
+    if msg[:1] == "-":
+        msg = msg[1:]
+    c.out.append(b"-" + _sanitize(msg) + b"\r\n")
+    server = c.server
+    server.count_error(msg.split(" ", 1)[0])
+    if cmd is not None:
+        if rejected:
+            c.stats.rejected_calls[cmd.id] += 1
+        else:
+            c.stats.failed_calls[cmd.id] += 1
+
+
+def unknown_command_error(argv: list[bytes]) -> str:
+    """Redis's commandCheckExistence message for a missing (sub)command."""
+    name = argv[0]
+    base = COMMANDS.get(name.lower())
+    if base is not None and base.subcommands is not None and len(argv) > 1:
+        sub = argv[1][:128].decode("utf-8", "surrogateescape")
+        return f"ERR unknown subcommand '{sub}'. Try {name.decode('utf-8', 'surrogateescape').upper()} HELP."
+    args = ""
+    for a in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += "'%s' " % a[: 128 - len(args)].decode("utf-8", "surrogateescape")
+    return "ERR unknown command '%s', with args beginning with: %s" % (
+        name[:128].decode("utf-8", "surrogateescape"), args)
+
+
+def make_executor(server):
+    """Build `execute(c, argv)` with the server's hot state bound as locals."""
+    commands_get = COMMANDS.get
+    perf_ns = _perf_ns
+    null2, null3 = b"$-1\r\n", b"_\r\n"
+
+    def execute(c, argv):
+        cmd = commands_get(argv[0])
+        if cmd is None:
+            cmd = commands_get(argv[0].lower())
+            if cmd is None:
+                return reject_unknown(c, argv)
+        if cmd.subcommands is not None and len(argv) > 1:
+            sub = cmd.subcommands.get(argv[1].lower())
+            if sub is None:
+                return reject_unknown(c, argv)
+            cmd = sub
+        arity = cmd.arity
+        n = len(argv)
+        if (arity > 0 and arity != n) or n < -arity:
+            if c.multi is not None:
+                c.multi_error = True
+            return error_reply(c, f"ERR wrong number of arguments for '{cmd.name}' command",
+                               cmd, rejected=True)
+        if c.gated or server.gated:
+            if not server.gate(c, cmd, argv):
+                return None
+        return call(c, cmd, argv)
+
+    def call(c, cmd, argv):
+        """Run one command (also used by EXEC for queued commands)."""
+        out = c.out
+        mark = len(out)
+        c.cur_cmd = cmd
+        dirty = server.dirty
+        t0 = perf_ns()
+        try:
+            r = cmd.handler(c, argv)
+        except CommandError as e:
+            r = None
+            error_reply(c, e.message, cmd)
+        except Exception as e:          # a bug: answer, log, keep serving
+            r = None
+            server.log_warning(f"Internal error in '{cmd.name}': {e!r}")
+            import traceback
+            server.log_verbose(traceback.format_exc())
+            error_reply(c, f"ERR internal error in '{cmd.name}' ({type(e).__name__})", cmd)
+        else:
+            t = type(r)
+            if t is bytes:
+                if len(r) < 16384:
+                    out.append(b"$%d\r\n%s\r\n" % (len(r), r))
+                else:
+                    out.append(b"$%d\r\n" % len(r))
+                    out.append(r)
+                    out.append(b"\r\n")
+            elif t is Status:
+                out.append(r._enc)
+            elif t is int:
+                out.append(b":%d\r\n" % r)
+            elif r is None:
+                out.append(null3 if c.resp3 else null2)
+            elif r is BLOCKED or r is NO_REPLY:
+                pass
+            else:
+                encode(r, c.resp3, out)
+        dur = (perf_ns() - t0) // 1000
+        stats = c.stats
+        stats.calls[cmd.id] += 1
+        stats.usec[cmd.id] += dur
+        stats.total_commands_processed += 1
+        c.last_cmd = cmd
+        if c.reply_mode:
+            server.apply_reply_mode(c, mark)
+        if dur >= server.slowlog_threshold >= 0:
+            server.slowlog_add(c, cmd, argv, dur)
+        if server.dirty != dirty:
+            server.propagate(c, cmd, argv)
+        if server.monitors and not cmd.has("skip_monitor") and not cmd.has("admin"):
+            server.feed_monitors(c, cmd, argv)
+        return r
+
+    def reject_unknown(c, argv):
+        if c.multi is not None:
+            c.multi_error = True
+        return error_reply(c, unknown_command_error(argv))
+
+    execute.call = call
+    return execute

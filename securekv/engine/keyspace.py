@@ -1,0 +1,249 @@
+"""The keyspace: databases, expiry, the modification signal and notifications.
+
+How expiry works
+----------------
+Each database keeps `expires`, a dict from key to an absolute unix time in
+milliseconds, beside `data`. A key is expired *lazily* whenever it is looked
+up (every read and write goes through `lookup`/`lookup_write`), and
+*actively* by `active_expire_cycle`, which the server cron runs `hz` times a
+second. Redis samples random keys with a TTL and repeats while more than a
+quarter of a sample had expired; Python dicts cannot sample randomly, so each
+database instead keeps a min-heap of (when, key) pushed whenever a TTL is set.
+The cycle pops entries that are due, skips stale ones (the key's TTL changed
+or it was deleted: the heap entry no longer matches `expires`) and stops when
+the next entry is in the future or its time budget (25% of a cron tick, as
+Redis's ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC) is spent. This finds every due key
+without sampling; stale entries are compacted away once they outnumber live
+ones, so the heap stays O(keys with a TTL).
+
+Expiring a key is a deletion like any other for WATCH (the key is touched),
+keyspace notifications (`expired` event) and propagation (a DEL, so AOF and
+replicas never depend on clocks).
+
+The modification signal
+-----------------------
+Every write goes through `touch(key)` (directly, or through set/delete): it
+marks WATCHing clients dirty and counts one change in `server.dirty`, which
+is what decides whether a command is propagated and what save points count.
+Commands that mutate a container in place call `touch` themselves.
+
+Memory accounting
+-----------------
+`mem` is an estimate of the bytes held by the database, kept current in O(1)
+per mutation from `engine.memory.estimate`: set and delete adjust it with
+the value's estimate; in-place container mutations report their delta with
+`grow`. MEMORY USAGE, INFO memory and (later) tenant quotas read it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+
+from securekv.engine.memory import estimate
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Database:
+    __slots__ = ("id", "data", "expires", "heap", "watched", "ks", "mem",
+                 "avg_ttl")
+
+    def __init__(self, dbid: int, ks: "Keyspace") -> None:
+        self.id = dbid
+        self.data: dict = {}
+        self.expires: dict = {}
+        self.heap: list = []
+        self.watched: dict = {}     # key -> set of clients WATCHing it
+        self.ks = ks
+        self.mem = 0
+        self.avg_ttl = 0
+
+    # -- reads ------------------------------------------------------------
+
+    def lookup(self, key: bytes):
+        """The value of key, or None; expires the key if its time has come."""
+        v = self.data.get(key)
+        if v is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= now_ms() and self.ks.expire_enabled():
+                self.expire_now(key)
+                return None
+        return v
+
+    def lookup_read(self, key: bytes):
+        """lookup() that also counts a keyspace hit or miss (Redis's lookupKeyRead)."""
+        v = self.lookup(key)
+        st = self.ks.stats
+        if v is None:
+            st.keyspace_misses += 1
+        else:
+            st.keyspace_hits += 1
+        return v
+
+    def exists(self, key: bytes) -> bool:
+        return self.lookup(key) is not None
+
+    def ttl_ms(self, key: bytes) -> int:
+        """Absolute expire time in ms, or -1 when the key has no TTL."""
+        return self.expires.get(key, -1)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- writes -----------------------------------------------------------
+
+    def set(self, key: bytes, value, keepttl: bool = False) -> None:
+        """Store value under key (Redis's setKey): drops the TTL unless keepttl."""
+        data = self.data
+        old = data.get(key)
+        if old is not None:
+            self.mem -= estimate(key, old)
+        data[key] = value
+        self.mem += estimate(key, value)
+        if not keepttl and self.expires:
+            self.expires.pop(key, None)
+        self.touch(key)
+
+    def add(self, key: bytes, value) -> None:
+        """Store a value under a key known to be absent (no TTL to clear)."""
+        self.data[key] = value
+        self.mem += estimate(key, value)
+        self.touch(key)
+
+    def replace_value(self, key: bytes, value) -> None:
+        """Swap the value of an existing key in place, keeping its TTL (SETRANGE,
+        APPEND, INCR ...)."""
+        data = self.data
+        self.mem += estimate(key, value) - estimate(key, data[key])
+        data[key] = value
+        self.touch(key)
+
+    def delete(self, key: bytes) -> bool:
+        v = self.data.pop(key, None)
+        if v is None:
+            return False
+        self.mem -= estimate(key, v)
+        if self.expires:
+            self.expires.pop(key, None)
+        self.touch(key)
+        return True
+
+    def pop(self, key: bytes):
+        """Remove key and return its value (None when absent)."""
+        v = self.data.pop(key, None)
+        if v is not None:
+            self.mem -= estimate(key, v)
+            if self.expires:
+                self.expires.pop(key, None)
+            self.touch(key)
+        return v
+
+    def grow(self, delta: int) -> None:
+        """Report an in-place change of a value's estimated size."""
+        self.mem += delta
+
+    def touch(self, key: bytes) -> None:
+        """The modification signal: WATCH invalidation and the dirty counter."""
+        if self.watched:
+            clients = self.watched.get(key)
+            if clients:
+                for c in clients:
+                    c.dirty_cas = True
+        self.ks.server_dirty()
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        self.expires[key] = when_ms
+        heapq.heappush(self.heap, (when_ms, key))
+        if len(self.heap) > 2 * len(self.expires) + 1024:
+            self._compact_heap()
+
+    def persist(self, key: bytes) -> bool:
+        return self.expires.pop(key, None) is not None
+
+    def expire_now(self, key: bytes) -> None:
+        """Delete an expired key: notification, propagation as DEL, statistics."""
+        self.delete(key)
+        ks = self.ks
+        ks.stats.expired_keys += 1
+        ks.on_expired(self, key)
+
+    def flush(self) -> int:
+        """Remove every key; returns how many there were."""
+        n = len(self.data)
+        if self.watched:
+            for key in list(self.watched):
+                if key in self.data:
+                    for c in self.watched[key]:
+                        c.dirty_cas = True
+        self.data = {}
+        self.expires = {}
+        self.heap = []
+        self.mem = 0
+        return n
+
+    # -- active expiry ------------------------------------------------------
+
+    def _compact_heap(self) -> None:
+        self.heap = [(w, k) for k, w in self.expires.items()]
+        heapq.heapify(self.heap)
+
+    def expire_due(self, now: int, deadline_ns: int) -> int:
+        """Expire due keys until none is due or the deadline passes."""
+        heap = self.heap
+        expires = self.expires
+        n = 0
+        checked = 0
+        while heap and heap[0][0] <= now:
+            when, key = heapq.heappop(heap)
+            if expires.get(key) == when:
+                self.expire_now(key)
+                n += 1
+            checked += 1
+            if checked & 63 == 0 and time.perf_counter_ns() > deadline_ns:
+                break
+        if len(heap) > 2 * len(expires) + 1024:
+            self._compact_heap()
+        return n
+
+
+class Keyspace:
+    """The databases of one tenant (the `default` tenant is Redis's keyspace)."""
+
+    def __init__(self, server, ndb: int, stats) -> None:
+        self.server = server
+        self.stats = stats
+        self.dbs = [Database(i, self) for i in range(ndb)]
+
+    def expire_enabled(self) -> bool:
+        return self.server.active_expire_lazy_ok()
+
+    def server_dirty(self) -> None:
+        self.server.dirty += 1
+
+    def on_expired(self, db: Database, key: bytes) -> None:
+        self.server.key_expired(self, db, key)
+
+    def active_expire_cycle(self, budget_ms: float) -> int:
+        now = now_ms()
+        deadline = time.perf_counter_ns() + int(budget_ms * 1e6)
+        n = 0
+        for db in self.dbs:
+            if db.heap and db.heap[0][0] <= now:
+                n += db.expire_due(now, deadline)
+        return n
+
+    def swap(self, a: int, b: int) -> None:
+        dbs = self.dbs
+        da, db_ = dbs[a], dbs[b]
+        # Swap contents, not objects: clients keep pointing at "db a".
+        for attr in ("data", "expires", "heap", "mem"):
+            va, vb = getattr(da, attr), getattr(db_, attr)
+            setattr(da, attr, vb)
+            setattr(db_, attr, va)
+        for d in (da, db_):
+            for key, clients in d.watched.items():
+                for c in clients:
+                    c.dirty_cas = True

@@ -1,0 +1,291 @@
+"""One client connection: an asyncio.Protocol that is also the client's state.
+
+Fields come in three groups: shared server state (`server`), per-connection
+state (transport, parser, identity, protocol version, selected db, flags), and
+per-request state (the output chunks of the current read batch).
+
+The flow of a read: `data_received` feeds the RequestParser, executes every
+complete request through `dispatch.execute` (each appends its encoded reply to
+`out`) and writes the whole batch with one `transport.write`. A client that
+blocks (BLPOP, CLIENT PAUSE) keeps its remaining requests in `pending` and
+stops reading until it is resumed.
+
+Flow control lives in `pause_writing`/`resume_writing`: while the transport
+holds more unsent output than its high-water mark, the client is not read
+from (backpressure). Output-buffer limits (client-output-buffer-limit) are
+checked after each write and close the client like Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import socket
+import time
+
+from securekv.net.resp import ProtocolError, QueryBufferLimit, RequestParser
+
+# Client flags as CLIENT LIST prints them.
+FLAG_MULTI = "x"
+FLAG_PUBSUB = "P"
+FLAG_BLOCKED = "b"
+FLAG_MONITOR = "O"
+FLAG_DIRTY_CAS = "d"
+
+
+class Client(asyncio.Protocol):
+    __slots__ = (
+        # shared
+        "server", "stats",
+        # connection
+        "transport", "parser", "id", "addr", "laddr", "fd", "name", "created",
+        "last_interaction", "resp3", "resp", "db", "keyspace", "tenant", "user",
+        "authenticated", "closing", "close_after_reply", "reply_mode", "skip_next_reply",
+        "pending", "reading_paused", "write_paused", "blocked", "obuf_soft_since",
+        "kind", "flags_extra", "no_evict", "lib_name", "lib_ver", "last_cmd",
+        "close_reason", "unix", "gated",
+        # transactions, pub/sub, blocking (used by later families)
+        "multi", "multi_error", "watched", "dirty_cas", "subscriptions", "psubscriptions",
+        "ssubscriptions", "block_state", "monitor",
+        # per request
+        "out", "propagate_argv", "cur_cmd", "in_exec",
+    )
+
+    def __init__(self, server, unix: bool = False) -> None:
+        self.server = server
+        self.stats = server.stats
+        self.transport = None
+        self.parser = RequestParser(server.proto_max_bulk_len, server.query_buffer_limit)
+        self.id = 0
+        self.addr = ("?", 0)
+        self.laddr = ("?", 0)
+        self.fd = -1
+        self.unix = unix
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.created = time.time()
+        self.last_interaction = self.created
+        self.resp3 = False
+        self.resp = 2
+        self.keyspace = server.keyspace
+        self.db = self.keyspace.dbs[0]
+        self.tenant = None
+        self.user = None
+        self.authenticated = True
+        self.closing = False
+        self.close_after_reply = False
+        self.close_reason = ""
+        self.reply_mode = 0          # 0 on, 1 off, 2 skip (CLIENT REPLY)
+        self.skip_next_reply = False
+        self.pending: collections.deque | None = None
+        self.reading_paused = False
+        self.write_paused = False
+        self.blocked = False
+        self.obuf_soft_since = 0.0
+        self.kind = "normal"          # normal | pubsub | replica (output-buffer class)
+        self.flags_extra = ""
+        self.no_evict = False
+        self.last_cmd = "NULL"
+        self.multi = None             # list of queued (cmd, argv) while in MULTI
+        self.multi_error = False
+        self.watched = None           # list of (db, key) while WATCHing
+        self.dirty_cas = False
+        self.subscriptions = None
+        self.psubscriptions = None
+        self.ssubscriptions = None
+        self.block_state = None
+        self.monitor = False
+        self.out: list = []
+        self.propagate_argv = None
+        self.cur_cmd = None
+        self.in_exec = False
+        self.gated = False            # True while the dispatch gate must look at this client
+
+    # -- asyncio.Protocol ---------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        server = self.server
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self.fd = sock.fileno()
+            if not self.unix:
+                try:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    ka = server.tcp_keepalive
+                    if ka > 0:
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                        if hasattr(socket, "TCP_KEEPIDLE"):
+                            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, ka)
+                            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, ka // 3))
+                            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+                except OSError:
+                    pass
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        if self.unix:
+            self.addr = (local or "", 0)
+            self.laddr = (local or "", 0)
+        else:
+            self.addr = (peer[0], peer[1]) if peer else ("?", 0)
+            self.laddr = (local[0], local[1]) if local else ("?", 0)
+        server.client_connected(self)
+
+    def connection_lost(self, exc) -> None:
+        self.closing = True
+        self.server.client_disconnected(self)
+
+    def pause_writing(self) -> None:
+        # Backpressure: the peer is not reading its replies; stop reading its requests.
+        self.write_paused = True
+        if not self.reading_paused and self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if not self.reading_paused and self.transport is not None and not self.closing:
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        stats = self.stats
+        stats.net_input_bytes += len(data)
+        self.last_interaction = self.server.unixtime
+        try:
+            reqs, err = self.parser.feed(data)
+        except QueryBufferLimit:
+            self.server.log_warning(
+                f"Closing client that reached max query buffer length: {self.describe()}")
+            self.close_reason = "query buffer limit"
+            self.close_now()
+            return
+        if self.pending is not None or self.blocked:
+            self._enqueue(reqs, err)
+            return
+        execute = self.server.execute
+        n = len(reqs)
+        for i in range(n):
+            execute(self, reqs[i])
+            if self.blocked or self.closing or self.close_after_reply:
+                if i + 1 < n and not (self.closing or self.close_after_reply):
+                    self._enqueue(reqs[i + 1:], err)
+                    err = None
+                break
+        if err is not None and not self.closing and not self.close_after_reply:
+            self.protocol_error(err)
+        self.flush()
+
+    def _enqueue(self, reqs, err) -> None:
+        if self.pending is None:
+            self.pending = collections.deque()
+        self.pending.extend(reqs)
+        if err is not None:
+            self.pending.append(err)
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        """Run requests deferred while blocked, then read again."""
+        pending = self.pending
+        execute = self.server.execute
+        while pending and not self.blocked and not self.closing and not self.close_after_reply:
+            req = pending.popleft()
+            if isinstance(req, ProtocolError):
+                self.protocol_error(req)
+                break
+            execute(self, req)
+        if not self.blocked and not pending:
+            self.pending = None
+            if self.reading_paused and not self.closing:
+                self.reading_paused = False
+                if not self.write_paused:
+                    self.transport.resume_reading()
+        self.flush()
+
+    # -- output ---------------------------------------------------------------------
+
+    def flush(self) -> None:
+        out = self.out
+        if not out:
+            if self.close_after_reply and not self.closing:
+                self.close_now()
+            return
+        data = b"".join(out) if len(out) > 1 else out[0]
+        out.clear()
+        if self.closing:
+            return
+        self.stats.net_output_bytes += len(data)
+        t = self.transport
+        t.write(data)
+        if self.close_after_reply:
+            self.close_now()
+            return
+        limits = self.server.obuf_limits.get(self.kind)
+        if limits is not None and (limits[0] or limits[1]):
+            self.check_output_limits(t.get_write_buffer_size(), limits)
+
+    def check_output_limits(self, size: int, limits) -> None:
+        hard, soft, secs = limits
+        if hard and size > hard:
+            self._obuf_close()
+        elif soft and size > soft:
+            now = time.monotonic()
+            if not self.obuf_soft_since:
+                self.obuf_soft_since = now
+            elif now - self.obuf_soft_since > secs:
+                self._obuf_close()
+        else:
+            self.obuf_soft_since = 0.0
+
+    def _obuf_close(self) -> None:
+        self.server.log_warning(
+            f"Client {self.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.")
+        self.server.stats.client_output_buffer_limit_disconnections += 1
+        self.close_reason = "output buffer limit"
+        self.close_now()
+
+    def send_push(self, value) -> None:
+        """Deliver an out-of-band reply (pub/sub message, MONITOR line, unblocked reply)."""
+        from securekv.net.resp import encode
+        encode(value, self.resp3, self.out)
+        self.flush()
+
+    def protocol_error(self, err: ProtocolError) -> None:
+        self.out.append(b"-ERR Protocol error: %s\r\n" % str(err).encode())
+        self.stats.total_error_replies += 1
+        self.server.count_error("ERR")
+        self.server.log_verbose(f"Protocol error ({err}) from client: {self.describe()}")
+        self.close_reason = "protocol error"
+        self.close_after_reply = True
+
+    def close_now(self) -> None:
+        if not self.closing:
+            self.closing = True
+            if self.transport is not None:
+                self.transport.close()
+
+    # -- introspection --------------------------------------------------------------
+
+    def peer(self) -> str:
+        if self.unix:
+            return f"{self.addr[0]}:0"
+        host, port = self.addr
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def local(self) -> str:
+        host, port = self.laddr
+        if self.unix:
+            return f"{host}:0"
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def describe(self) -> str:
+        return self.server.client_info_line(self)
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.unix:
+            return True
+        host = self.addr[0]
+        return host == "127.0.0.1" or host == "::1" or host.startswith("127.") \
+            or host == "::ffff:127.0.0.1"

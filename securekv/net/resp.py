@@ -1,0 +1,497 @@
+"""RESP request parsing (sans-IO) and reply encoding.
+
+Rules of this module:
+
+* Bytes in, argv lists out. Nothing here touches a socket or a client; the
+  connection feeds what it read and executes what comes back, so the parser is
+  tested with tables (tests/unit/test_resp.py).
+* Requests are parsed exactly as Redis 7.0 does in processMultibulkBuffer and
+  processInlineBuffer: the same limits, the same `Protocol error: ...` strings.
+  A protocol error is reported after the complete requests before it, which the
+  caller still executes (Redis does the same), and then the connection closes.
+* Two parsers, one behaviour. `hiredis.Reader` is the fast path for a read that
+  starts on a request boundary with `*`: it parses a whole pipeline in C. It
+  parses *replies* though, so its output is checked (only flat, non-empty
+  arrays of bulk strings pass) and anything else is handed to the Python
+  parser, which is the reference and produces Redis's exact error. The Python
+  parser also owns every incomplete request: when a read ends mid-request, the
+  tail is located by the wire length of the requests hiredis returned and
+  moved to the Python parser, which validates the announced lengths *before*
+  any body arrives (a hostile `$99999999999` is refused at once, never
+  buffered for) and then waits, O(1) per read, until the body is complete.
+* Memory is bounded: a request may buffer at most `client-query-buffer-limit`
+  bytes, an inline request or a length line at most 64 KiB (PROTO_INLINE_MAX_SIZE).
+"""
+
+from __future__ import annotations
+
+import hiredis
+
+PROTO_INLINE_MAX_SIZE = 64 * 1024
+INT_MAX = 2**31 - 1
+UNAUTH_MAX_MULTIBULK = 10
+UNAUTH_MAX_BULK = 16384
+
+
+class ProtocolError(Exception):
+    """The client broke the protocol: reply `-ERR Protocol error: <msg>` and close."""
+
+
+class QueryBufferLimit(Exception):
+    """The client exceeded client-query-buffer-limit: close without a reply (as Redis)."""
+
+
+def _strict_int(b: bytes | bytearray) -> int | None:
+    """Redis's string2ll: an optional '-', then digits without leading zeros."""
+    if not b or len(b) > 20:
+        return None
+    s = b[1:] if b[:1] == b"-" else b
+    if not s.isdigit() or (s[0] == 48 and len(s) > 1):
+        return None
+    if s == b"0" and len(b) > 1:
+        return None
+    v = int(b)
+    if not -(2**63) <= v < 2**63:
+        return None
+    return v
+
+
+def _wire_len(argv: list) -> int:
+    """Bytes a request of this argv takes on the wire in canonical RESP."""
+    n = len(argv)
+    total = 3 + (1 if n < 10 else len(str(n)))
+    for a in argv:
+        l = len(a)
+        total += l + (6 if l < 10 else 7 if l < 100 else 5 + len(str(l)))
+    return total
+
+
+def split_args(line: bytes) -> list[bytes] | None:
+    """Redis's sdssplitargs: split an inline command line, honouring quotes.
+
+    Double quotes understand \\n \\r \\t \\b \\a \\\\ \\" and \\xHH; single quotes
+    only \\'. A closing quote must be followed by a space or the end. Returns
+    None for unbalanced quotes.
+    """
+    out: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \n\r\t\x0b\x0c":
+            i += 1
+        if i >= n:
+            return out
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            if inq:
+                if i >= n:
+                    return None
+                ch = line[i]
+                if (ch == 0x5C and i + 3 < n and line[i + 1] == 0x78
+                        and _ishex(line[i + 2]) and _ishex(line[i + 3])):
+                    cur.append(int(line[i + 2:i + 4], 16))
+                    i += 3
+                elif ch == 0x5C and i + 1 < n:
+                    i += 1
+                    c = line[i]
+                    cur.append({0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(c, c))
+                elif ch == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c":
+                        return None
+                    inq = False
+                    i += 1
+                    break
+                else:
+                    cur.append(ch)
+            elif insq:
+                if i >= n:
+                    return None
+                ch = line[i]
+                if ch == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    i += 1
+                    cur.append(0x27)
+                elif ch == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c":
+                        return None
+                    insq = False
+                    i += 1
+                    break
+                else:
+                    cur.append(ch)
+            else:
+                if i >= n:
+                    break
+                ch = line[i]
+                if ch in b" \n\r\t\x0b\x0c\x00":
+                    if ch == 0:
+                        break
+                    break
+                if ch == 0x22:
+                    inq = True
+                elif ch == 0x27:
+                    insq = True
+                else:
+                    cur.append(ch)
+            i += 1
+        out.append(bytes(cur))
+
+
+def _ishex(c: int) -> bool:
+    return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
+
+
+class RequestParser:
+    """Turns the bytes a client sends into argv lists.
+
+    `feed(data)` returns `(requests, error)`: the complete requests found, in
+    order, and None or the ProtocolError that follows them. Raises
+    QueryBufferLimit when one request outgrows `query_buffer_limit`.
+    `auth_required` is consulted for Redis's tighter limits on
+    unauthenticated clients; the connection keeps it current.
+    """
+
+    __slots__ = ("_reader", "_buf", "_pos", "_mbulk", "_bulk", "_args", "_need",
+                 "max_bulk_len", "query_buffer_limit", "auth_required", "_dead")
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024,
+                 query_buffer_limit: int = 1024 * 1024 * 1024) -> None:
+        self._reader = hiredis.Reader()
+        self._buf: bytearray | None = None   # Python parser owns pending bytes
+        self._pos = 0
+        self._mbulk = 0          # elements still expected in the current request
+        self._bulk = -1          # length of the bulk being read, -1 before its header
+        self._args: list[bytes] = []
+        self._need = 0           # buffer length needed before trying again
+        self._dead = False
+        self.max_bulk_len = max_bulk_len
+        self.query_buffer_limit = query_buffer_limit
+        self.auth_required = False
+
+    # -- public -----------------------------------------------------------
+
+    def feed(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
+        if self._dead:
+            return [], None
+        if self._buf is None and data[:1] == b"*" and not self.auth_required:
+            return self._feed_fast(data)
+        return self._feed_slow(data)
+
+    # -- fast path: hiredis ----------------------------------------------
+
+    def _feed_fast(self, data: bytes):
+        reader = self._reader
+        reader.feed(data)
+        out: list[list[bytes]] = []
+        append = out.append
+        try:
+            while True:
+                req = reader.gets()
+                if req is False:
+                    break
+                if type(req) is not list or not req or not _all_bulk(req):
+                    return self._resync(data, out)
+                append(req)
+        except hiredis.ProtocolError:
+            return self._resync(data, out)
+        if not reader.has_data():
+            consumed = 0
+            for req in out:
+                consumed += _wire_len(req)
+            if consumed == len(data):
+                return out, None
+        # The read ends inside a request: hand its tail to the Python parser.
+        return self._resync(data, out)
+
+    def _resync(self, data: bytes, out: list):
+        """Move what hiredis has not returned as requests to the Python parser."""
+        consumed = 0
+        for req in out:
+            consumed += _wire_len(req)
+        self._reader = hiredis.Reader()
+        if consumed > len(data):   # a non-canonical length hiredis tolerated
+            self._dead = True
+            return out, ProtocolError("invalid bulk length")
+        if consumed == len(data):
+            return out, None
+        self._buf = bytearray()
+        self._pos = 0
+        more, err = self._feed_slow(memoryview(data)[consumed:])
+        out.extend(more)
+        return out, err
+
+    # -- reference path: Python, as Redis ---------------------------------
+
+    def _feed_slow(self, data) -> tuple[list[list[bytes]], ProtocolError | None]:
+        if self._buf is None:
+            self._buf = bytearray()
+            self._pos = 0
+        buf = self._buf
+        buf += data
+        out: list[list[bytes]] = []
+        if len(buf) < self._need:
+            self._check_limit(buf)
+            return out, None
+        self._need = 0
+        try:
+            while self._pos < len(buf):
+                if self._mbulk == 0 and buf[self._pos] != 42:   # '*'
+                    req = self._parse_inline(buf)
+                else:
+                    req = self._parse_multibulk(buf)
+                if req is None:
+                    break
+                if req:
+                    out.append(req)
+        except ProtocolError as e:
+            self._dead = True
+            self._buf = None
+            return out, e
+        if self._pos >= len(buf) and self._mbulk == 0:
+            self._buf = None          # back on a boundary: the fast path again
+            self._pos = 0
+        else:
+            if self._pos > 65536 or self._pos * 2 > len(buf):
+                del buf[:self._pos]
+                if self._need:
+                    self._need -= self._pos
+                self._pos = 0
+            self._check_limit(buf)
+        return out, None
+
+    def _check_limit(self, buf: bytearray) -> None:
+        if len(buf) - self._pos > self.query_buffer_limit:
+            self._dead = True
+            self._buf = None
+            raise QueryBufferLimit()
+
+    def _parse_inline(self, buf: bytearray):
+        pos = self._pos
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
+                raise ProtocolError("too big inline request")
+            return None
+        end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
+        args = split_args(bytes(buf[pos:end]))
+        if args is None:
+            raise ProtocolError("unbalanced quotes in request")
+        self._pos = nl + 1
+        return args
+
+    def _parse_multibulk(self, buf: bytearray):
+        pos = self._pos
+        n = len(buf)
+        if self._mbulk == 0:
+            cr = buf.find(b"\r", pos)
+            if cr < 0:
+                if n - pos > PROTO_INLINE_MAX_SIZE:
+                    raise ProtocolError("too big mbulk count string")
+                return None
+            if cr + 1 >= n:
+                return None
+            ll = _strict_int(buf[pos + 1:cr])
+            if ll is None or ll > INT_MAX:
+                raise ProtocolError("invalid multibulk length")
+            if ll > UNAUTH_MAX_MULTIBULK and self.auth_required:
+                raise ProtocolError("unauthenticated multibulk length")
+            pos = self._pos = cr + 2
+            if ll <= 0:
+                return []
+            self._mbulk = ll
+            self._args = []
+        args = self._args
+        while self._mbulk:
+            if self._bulk == -1:
+                cr = buf.find(b"\r", pos)
+                if cr < 0:
+                    if n - pos > PROTO_INLINE_MAX_SIZE:
+                        raise ProtocolError("too big bulk count string")
+                    return None
+                if cr + 1 >= n:
+                    return None
+                if buf[pos] != 36:   # '$'
+                    raise ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
+                ll = _strict_int(buf[pos + 1:cr])
+                if ll is None or ll < 0 or ll > self.max_bulk_len:
+                    raise ProtocolError("invalid bulk length")
+                if ll > UNAUTH_MAX_BULK and self.auth_required:
+                    raise ProtocolError("unauthenticated bulk length")
+                pos = self._pos = cr + 2
+                self._bulk = ll
+            ll = self._bulk
+            if n - pos < ll + 2:
+                self._need = pos + ll + 2
+                return None
+            args.append(bytes(buf[pos:pos + ll]))
+            pos = self._pos = pos + ll + 2
+            self._bulk = -1
+            self._mbulk -= 1
+        self._args = []
+        return args
+
+
+def _all_bulk(req: list) -> bool:
+    for a in req:
+        if type(a) is not bytes:
+            return False
+    return True
+
+
+# -- replies ---------------------------------------------------------------
+#
+# Handlers return plain values and the connection encodes them for its
+# protocol (RESP2 or RESP3):
+#   bytes/bytearray -> bulk string      int -> integer       None -> null bulk
+#   list/tuple      -> array            dict -> map          float -> double
+#   bool            -> boolean (RESP2: integer)
+#   Status          -> simple string    ErrorReply -> error (inside arrays)
+#   RSet            -> set (RESP2: array)    NULL_ARRAY -> null array
+#   Verbatim        -> verbatim string (RESP2: bulk)
+#   Push            -> push (RESP2: array)   Raw -> pre-encoded bytes
+#   BigNumber       -> big number (RESP2: bulk)
+
+
+class Status:
+    __slots__ = ("value", "_enc")
+
+    def __init__(self, value: bytes | str) -> None:
+        if isinstance(value, str):
+            value = value.encode()
+        self.value = value
+        self._enc = b"+" + value + b"\r\n"
+
+    def __repr__(self) -> str:
+        return f"Status({self.value!r})"
+
+
+class ErrorReply:
+    """An error as a value (inside EXEC's array, or returned by a handler)."""
+    __slots__ = ("message",)
+
+    def __init__(self, message: str | bytes) -> None:
+        self.message = message if isinstance(message, bytes) else message.encode()
+
+
+class RSet(list):
+    """A RESP3 set; an array in RESP2."""
+    __slots__ = ()
+
+
+class Push(list):
+    """A RESP3 push message; an array in RESP2."""
+    __slots__ = ()
+
+
+class Verbatim:
+    __slots__ = ("fmt", "data")
+
+    def __init__(self, data: bytes, fmt: bytes = b"txt") -> None:
+        self.data = data
+        self.fmt = fmt
+
+
+class Raw:
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+class BigNumber:
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: bytes) -> None:
+        self.digits = digits
+
+
+class _NullArray:
+    __slots__ = ()
+
+
+NULL_ARRAY = _NullArray()
+OK = Status(b"OK")
+QUEUED = Status(b"QUEUED")
+PONG = Status(b"PONG")
+
+
+def format_double(d: float) -> bytes:
+    """A double as Redis 7.0 prints it in replies (addReplyDouble: %.17g, inf, -inf)."""
+    if d != d:
+        return b"nan"
+    if d == float("inf"):
+        return b"inf"
+    if d == float("-inf"):
+        return b"-inf"
+    return b"%.17g" % d
+
+
+def encode(v, resp3: bool, out: list) -> None:
+    """Append the encoding of reply value v to out (a list of byte chunks)."""
+    t = type(v)
+    if t is bytes or t is bytearray or t is memoryview:
+        out.append(b"$%d\r\n" % len(v))
+        out.append(v)
+        out.append(b"\r\n")
+    elif t is int:
+        out.append(b":%d\r\n" % v)
+    elif t is Status:
+        out.append(v._enc)
+    elif v is None:
+        out.append(b"_\r\n" if resp3 else b"$-1\r\n")
+    elif t is list or t is tuple:
+        out.append(b"*%d\r\n" % len(v))
+        for x in v:
+            encode(x, resp3, out)
+    elif t is dict:
+        if resp3:
+            out.append(b"%%%d\r\n" % len(v))
+        else:
+            out.append(b"*%d\r\n" % (2 * len(v)))
+        for k, x in v.items():
+            encode(k, resp3, out)
+            encode(x, resp3, out)
+    elif t is float:
+        if resp3:
+            out.append(b",%s\r\n" % format_double(v))
+        else:
+            s = format_double(v)
+            out.append(b"$%d\r\n%s\r\n" % (len(s), s))
+    elif t is bool:
+        if resp3:
+            out.append(b"#t\r\n" if v else b"#f\r\n")
+        else:
+            out.append(b":1\r\n" if v else b":0\r\n")
+    elif t is ErrorReply:
+        out.append(b"-%s\r\n" % v.message)
+    elif t is RSet:
+        out.append((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(v))
+        for x in v:
+            encode(x, resp3, out)
+    elif t is Push:
+        out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(v))
+        for x in v:
+            encode(x, resp3, out)
+    elif v is NULL_ARRAY:
+        out.append(b"_\r\n" if resp3 else b"*-1\r\n")
+    elif t is Raw:
+        out.append(v.data)
+    elif t is Verbatim:
+        if resp3:
+            out.append(b"=%d\r\n%s:" % (len(v.data) + 4, v.fmt))
+        else:
+            out.append(b"$%d\r\n" % len(v.data))
+        out.append(v.data)
+        out.append(b"\r\n")
+    elif t is BigNumber:
+        if resp3:
+            out.append(b"(%s\r\n" % v.digits)
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(v.digits), v.digits))
+    else:
+        raise TypeError(f"cannot encode reply of type {t.__name__}")
+
+
+def encode_one(v, resp3: bool = False) -> bytes:
+    out: list = []
+    encode(v, resp3, out)
+    return b"".join(out)

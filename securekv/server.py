@@ -1,0 +1,559 @@
+"""The server: listeners, the clients registry, the cron, startup and shutdown,
+and the seams later subsystems plug into (propagation, keyspace events,
+pub/sub delivery, ACL and quota checks).
+
+Lifecycle: `Server(config)` builds state; `start()` binds the listeners (and
+logs "Ready to accept connections"); `serve_forever()` runs until SHUTDOWN or
+SIGTERM/SIGINT; `shutdown()` stops listening, closes clients, removes the
+pidfile and logs the goodbye line, as Redis does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import errno
+import os
+import signal
+import socket
+import sys
+import time
+
+import securekv
+from securekv import commands as _commands  # noqa: F401  (registers every command)
+from securekv.commands.table import ALL
+from securekv.config import Config
+from securekv.dispatch import error_reply, make_executor
+from securekv.engine.keyspace import Keyspace
+from securekv.lifecycle import INIT_HOOKS
+from securekv.net.connection import Client
+from securekv.stats import Stats
+
+LOG_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
+LOG_MARKS = ".-*#"
+
+PROTECTED_MODE_MSG = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted from "
+    b"the loopback interface. If you want to connect from external computers to Redis you may "
+    b"adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    b"'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the "
+    b"same host the server is running, however MAKE SURE Redis is not publicly accessible from "
+    b"internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively "
+    b"you can just disable the protected mode by editing the Redis configuration file, and "
+    b"setting the protected mode option to 'no', and then restarting the server. 3) If you "
+    b"started the server manually just for testing, restart it with the '--protected-mode no' "
+    b"option. 4) Setup a an authentication password for the default user. NOTE: You only need "
+    b"to do one of the above things in order for the server to start accepting connections "
+    b"from the outside.\r\n"
+)
+
+
+def _repr_arg(a: bytes) -> str:
+    """Redis's sdscatrepr: a quoted, escaped argument (MONITOR, CLIENT LIST)."""
+    out = ['"']
+    for b in a:
+        if b == 0x5C or b == 0x22:
+            out.append("\\" + chr(b))
+        elif b == 10:
+            out.append("\\n")
+        elif b == 13:
+            out.append("\\r")
+        elif b == 9:
+            out.append("\\t")
+        elif b == 7:
+            out.append("\\a")
+        elif b == 8:
+            out.append("\\b")
+        elif 32 <= b < 127:
+            out.append(chr(b))
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+class Server:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.pid = os.getpid()
+        self.start_time = time.time()
+        self.unixtime = int(self.start_time)
+        self.stats = Stats(len(ALL))
+        self.keyspace = Keyspace(self, config["databases"], self.stats)
+        self.clients: dict[int, Client] = {}
+        self.next_client_id = 1
+        self.listeners: list = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.dirty = 0
+        self.gated = False
+        self.monitors: list[Client] = []
+        self.slowlog: collections.deque = collections.deque(maxlen=config["slowlog-max-len"])
+        self.slowlog_next_id = 0
+        self.propagation_subscribers: list = []   # callables(client, db id, [argv, ...])
+        self.pubsub = None                          # set by the pub/sub family
+        self.acl_check = None                       # set by the ACL issue: (c, cmd, argv) -> error | None
+        self.oom_check = None                       # set by memory/tenants: (c, cmd) -> error | None
+        self.shutdown_requested: asyncio.Future | None = None
+        self.exit_code = 0
+        self.cron_handle = None
+        self.cron_loops = 0
+        self.active_expire = config["active-expire-enabled"]
+        self.last_save = int(self.start_time)
+        self.ops_samples: collections.deque = collections.deque(maxlen=16)
+        self.latency_events: dict = {}
+        self.paused_until = 0.0
+        self.pause_kind = None
+        self._logfile = None
+        self.listening_ports: list = []
+        self.disconnect_hooks: list = []   # hook(client) when a client goes away
+        self.cron_hooks: list = []         # hook() every cron tick
+        self.start_hooks: list = []        # async hook(server) after the plain listeners (TLS ...)
+        self.reset_hooks: list = []        # hook(client) on RESET (discard MULTI, unsubscribe ...)
+        self.master_host = None            # set by replication
+        self.apply_all()
+        self.execute = make_executor(self)
+        self.call = self.execute.call
+        for hook in INIT_HOOKS:
+            hook(self)
+
+    # -- configuration -------------------------------------------------------------
+
+    def apply_all(self) -> None:
+        for name in self.config.values:
+            self.apply(name)
+
+    def apply(self, name: str) -> None:
+        """Push a directive's current value into the running server."""
+        v = self.config.values[name]
+        hook = getattr(self, "apply_" + name.replace("-", "_"), None)
+        if hook is not None:
+            hook(v)
+
+    def apply_proto_max_bulk_len(self, v):
+        self.proto_max_bulk_len = v
+        for c in self.clients.values():
+            c.parser.max_bulk_len = v
+
+    def apply_client_query_buffer_limit(self, v):
+        self.query_buffer_limit = v
+        for c in self.clients.values():
+            c.parser.query_buffer_limit = v
+
+    def apply_client_output_buffer_limit(self, v):
+        self.obuf_limits = dict(v)
+
+    def apply_tcp_keepalive(self, v):
+        self.tcp_keepalive = v
+
+    def apply_timeout(self, v):
+        self.idle_timeout = v
+
+    def apply_maxclients(self, v):
+        self.maxclients = v
+
+    def apply_slowlog_log_slower_than(self, v):
+        self.slowlog_threshold = v
+
+    def apply_slowlog_max_len(self, v):
+        if self.slowlog.maxlen != v:
+            self.slowlog = collections.deque(self.slowlog, maxlen=v)
+
+    def apply_hz(self, v):
+        self.hz = min(max(v, 1), 500)
+
+    def apply_loglevel(self, v):
+        self.loglevel = LOG_LEVELS[v]
+
+    def apply_notify_keyspace_events(self, v):
+        self.notify_flags = set(v)
+        if "A" in self.notify_flags:
+            self.notify_flags |= set("g$lshzxetmd")
+
+    def apply_active_expire_enabled(self, v):
+        self.active_expire = v
+
+    def apply_protected_mode(self, v):
+        self.protected_mode = v
+
+    def apply_latency_monitor_threshold(self, v):
+        self.latency_threshold = v
+
+    # -- logging -------------------------------------------------------------------
+
+    def log(self, level: int, msg: str) -> None:
+        if level < self.loglevel:
+            return
+        now = time.time()
+        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
+        line = f"{self.pid}:M {stamp} {LOG_MARKS[level]} {msg}\n"
+        path = self.config["logfile"]
+        if path:
+            try:
+                with open(path, "a") as f:
+                    f.write(line)
+            except OSError:
+                pass
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+    def log_notice(self, msg: str) -> None:
+        self.log(2, msg)
+
+    def log_warning(self, msg: str) -> None:
+        self.log(3, msg)
+
+    def log_verbose(self, msg: str) -> None:
+        self.log(1, msg)
+
+    # -- clients -------------------------------------------------------------------
+
+    def client_connected(self, c: Client) -> None:
+        self.stats.total_connections_received += 1
+        c.id = self.next_client_id
+        self.next_client_id += 1
+        if len(self.clients) >= self.maxclients:
+            self.stats.rejected_connections += 1
+            c.transport.write(b"-ERR max number of clients reached\r\n")
+            c.closing = True
+            c.transport.close()
+            return
+        if self.protected_mode and not c.is_loopback and self.default_user_nopass():
+            self.stats.rejected_connections += 1
+            c.transport.write(PROTECTED_MODE_MSG)
+            c.closing = True
+            c.transport.close()
+            return
+        self.clients[c.id] = c
+        c.authenticated = self.default_user_nopass()
+        self.update_gate(c)
+
+    def client_disconnected(self, c: Client) -> None:
+        if self.clients.pop(c.id, None) is None:
+            return
+        for hook in self.disconnect_hooks:
+            hook(c)
+        if c.monitor and c in self.monitors:
+            self.monitors.remove(c)
+
+    # -- authentication (the ACL family replaces these with users) -------------------
+
+    def authenticate(self, c: Client, user: bytes | None, password: bytes, method: str) -> str | None:
+        """Check credentials; on success mark the client authenticated and return
+        None, else return the error reply. Compares in constant time."""
+        import hmac
+        required = self.config["requirepass"].encode("utf-8", "surrogateescape")
+        if user is None or user == b"default":
+            if not required:
+                if user is None:
+                    return ("ERR AUTH <password> called without any password configured for "
+                            "the default user. Are you sure your configuration is correct?")
+                c.authenticated = True
+                self.update_gate(c)
+                return None
+            if hmac.compare_digest(required, password):
+                c.authenticated = True
+                self.update_gate(c)
+                return None
+        return "WRONGPASS invalid username-password pair or user is disabled."
+
+    def deauthenticate(self, c: Client) -> None:
+        """RESET: back to the default user, authenticated only if it needs no password."""
+        c.authenticated = self.default_user_nopass()
+
+    def is_replica(self) -> bool:
+        return self.master_host is not None
+
+    def default_user_nopass(self) -> bool:
+        """Protected mode applies while the default user has no password."""
+        hook = getattr(self, "default_user_nopass_hook", None)
+        if hook is not None:
+            return hook()
+        return not self.config["requirepass"]
+
+    def update_gate(self, c: Client) -> None:
+        """Recompute whether the dispatch gate must examine this client."""
+        c.gated = (not c.authenticated or c.multi is not None
+                   or (c.resp == 2 and bool(c.subscriptions or c.psubscriptions or c.ssubscriptions))
+                   or (c.user is not None and getattr(c.user, "restricted", False)))
+
+    def update_server_gate(self) -> None:
+        self.gated = (self.paused_until > 0 or self.oom_check is not None
+                      or self.acl_check is not None)
+
+    def gate(self, c: Client, cmd, argv) -> bool:
+        """The checks between arity and call, in Redis's order. False: rejected/queued."""
+        if not c.authenticated and not cmd.no_auth:
+            error_reply(c, "NOAUTH Authentication required.", cmd, rejected=True)
+            if c.multi is not None:
+                c.multi_error = True
+            return False
+        if c.multi is not None and cmd.has("no_multi"):
+            error_reply(c, "ERR Command not allowed inside a transaction", cmd, rejected=True)
+            c.multi_error = True
+            return False
+        if self.acl_check is not None:
+            err = self.acl_check(c, cmd, argv)
+            if err is not None:
+                error_reply(c, err, cmd, rejected=True)
+                if c.multi is not None:
+                    c.multi_error = True
+                return False
+        if cmd.denyoom and self.oom_check is not None and c.multi is None:
+            err = self.oom_check(c, cmd)
+            if err is not None:
+                error_reply(c, err, cmd, rejected=True)
+                return False
+        if (c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions)
+                and not cmd.pubsub_ok):
+            error_reply(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+                        "PING / QUIT / RESET are allowed in this context" % cmd.name, cmd,
+                        rejected=True)
+            return False
+        if c.multi is not None and not cmd.multi_exempt:
+            c.multi.append((cmd, argv))
+            c.out.append(b"+QUEUED\r\n")
+            return False
+        if self.paused_until and self.pause_blocks(c, cmd):
+            return False
+        return True
+
+    def pause_blocks(self, c: Client, cmd) -> bool:
+        """CLIENT PAUSE: defer this client's commands (set by the client family)."""
+        return False
+
+    def apply_reply_mode(self, c: Client, mark: int) -> None:
+        """CLIENT REPLY OFF/SKIP: drop the reply just produced."""
+        if c.reply_mode == 1:
+            del c.out[mark:]
+        elif c.reply_mode == 2:
+            if c.skip_next_reply:
+                del c.out[mark:]
+                c.skip_next_reply = False
+                c.reply_mode = 0
+            else:
+                c.skip_next_reply = True
+
+    def count_error(self, code: str) -> None:
+        st = self.stats
+        st.total_error_replies += 1
+        if code in st.errors:
+            st.errors[code] += 1
+        elif len(st.errors) < 128:
+            st.errors[code] = 1
+
+    def client_info_line(self, c: Client) -> str:
+        """One CLIENT LIST line (the client family renders the full form)."""
+        hook = getattr(self, "client_info_hook", None)
+        if hook is not None:
+            return hook(c)
+        return f"id={c.id} addr={c.peer()} laddr={c.local()} fd={c.fd} name={c.name.decode('utf-8', 'replace')}"
+
+    # -- keyspace events and propagation --------------------------------------------
+
+    def active_expire_lazy_ok(self) -> bool:
+        return True
+
+    def key_expired(self, ks: Keyspace, db, key: bytes) -> None:
+        self.notify(ks, "x", b"expired", key, db.id)
+        if self.propagation_subscribers:
+            for sub in self.propagation_subscribers:
+                sub(None, db.id, [[b"DEL", key]])
+
+    def notify(self, ks: Keyspace, cls: str, event: bytes, key: bytes, dbid: int) -> None:
+        """Keyspace notifications (notify-keyspace-events): `cls` is the event's class
+        character (g $ l s h z x e t m d n)."""
+        flags = self.notify_flags
+        if not flags or cls not in flags or self.pubsub is None:
+            return
+        if "K" in flags:
+            self.pubsub.publish(ks, b"__keyspace@%d__:%s" % (dbid, key), event)
+        if "E" in flags:
+            self.pubsub.publish(ks, b"__keyevent@%d__:%s" % (dbid, event), key)
+
+    def propagate(self, c: Client, cmd, argv) -> None:
+        """The propagation seam: hand a write (as it must be replayed) to AOF/replicas."""
+        items = c.propagate_argv
+        c.propagate_argv = None
+        if not self.propagation_subscribers:
+            return
+        if items is None:
+            items = [argv]
+        for sub in self.propagation_subscribers:
+            sub(c, c.db.id, items)
+
+    # -- slow log and MONITOR ---------------------------------------------------------
+
+    def slowlog_add(self, c: Client, cmd, argv, dur: int) -> None:
+        if cmd.has("skip_slowlog"):
+            return
+        args = self.redacted_argv(cmd, argv)
+        shown = []
+        n = len(args)
+        for i, a in enumerate(args[:32]):
+            if i == 31 and n > 32:
+                shown.append(b"... (%d more arguments)" % (n - 31))
+                break
+            if len(a) > 128:
+                shown.append(a[:128] + b"... (%d more bytes)" % (len(a) - 128))
+            else:
+                shown.append(a)
+        self.slowlog.appendleft((self.slowlog_next_id, int(time.time()), dur, shown,
+                                 c.peer().encode(), c.name))
+        self.slowlog_next_id += 1
+
+    def redacted_argv(self, cmd, argv):
+        """The argv as logs may show it: secrets replaced (the ACL issue extends it)."""
+        hook = getattr(cmd, "redact", None)
+        return hook(argv) if hook else argv
+
+    def feed_monitors(self, c: Client, cmd, argv) -> None:
+        now = time.time()
+        args = self.redacted_argv(cmd, argv)
+        line = "+%.6f [%d %s] %s\r\n" % (now, c.db.id, "unix:" + c.addr[0] if c.unix else c.peer(),
+                                          " ".join(_repr_arg(a) for a in args))
+        data = line.encode()
+        for m in list(self.monitors):
+            if m is not c and not m.closing:
+                m.out.append(data)
+                m.flush()
+
+    # -- cron ---------------------------------------------------------------------------
+
+    def cron(self) -> None:
+        """hz times a second: time cache, active expiry, client timeouts, stats."""
+        self.cron_loops += 1
+        now = time.time()
+        self.unixtime = int(now)
+        if self.active_expire:
+            budget = 1000.0 / self.hz * 0.25
+            self.keyspace.active_expire_cycle(budget)
+        for hook in self.cron_hooks:
+            hook()
+        self.ops_samples.append((time.monotonic(), self.stats.total_commands_processed,
+                                 self.stats.net_input_bytes, self.stats.net_output_bytes))
+        if self.idle_timeout and self.cron_loops % max(1, self.hz // 10) == 0:
+            limit = now - self.idle_timeout
+            for c in list(self.clients.values()):
+                if (c.last_interaction < limit and not c.blocked and c.kind == "normal"
+                        and not c.monitor and c.multi is None):
+                    self.log_verbose("Closing idle client")
+                    c.close_reason = "timeout"
+                    c.close_now()
+        self.cron_handle = self.loop.call_later(1.0 / self.hz, self.cron)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.shutdown_requested = self.loop.create_future()
+        cfg = self.config
+        self.log_notice("oO0OoO0OoO0Oo securekv is starting oO0OoO0OoO0Oo")
+        self.log_notice(f"securekv version={securekv.__version__} (Redis {securekv.REDIS_VERSION} "
+                        f"compatible), bits=64, pid={self.pid}, just started")
+        if cfg.file:
+            self.log_notice("Configuration loaded")
+        else:
+            self.log_warning("Warning: no config file specified, using the default config. "
+                             "In order to specify a config file use securekv-server /path/to/securekv.conf")
+        port = cfg["port"]
+        backlog = cfg["tcp-backlog"]
+        if port:
+            await self._listen_tcp(cfg["bind"], port, backlog)
+        if cfg["unixsocket"]:
+            await self._listen_unix(cfg["unixsocket"], cfg["unixsocketperm"], backlog)
+        for hook in self.start_hooks:
+            await hook(self)
+        if not self.listeners:
+            raise OSError("Configured to not listen anywhere, exiting.")
+        pidfile = cfg["pidfile"]
+        if pidfile:
+            with open(pidfile, "w") as f:
+                f.write(f"{self.pid}\n")
+        self.log_notice("Server initialized")
+        self.log_notice("Ready to accept connections tcp" if port else "Ready to accept connections")
+        self.cron_handle = self.loop.call_later(1.0 / self.hz, self.cron)
+
+    async def _listen_tcp(self, binds, port, backlog) -> None:
+        loop = self.loop
+        for addr in binds:
+            optional = addr.startswith("-")
+            host = addr[1:] if optional else addr
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            if host == "*":
+                host, family = "0.0.0.0", socket.AF_INET
+            elif host == "::*":
+                host, family = "::", socket.AF_INET6
+            try:
+                srv = await loop.create_server(lambda: Client(self), host, port, family=family,
+                                               backlog=backlog, reuse_address=True)
+            except OSError as e:
+                if optional and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT):
+                    self.log_verbose(f"Skipping optional bind address {addr}: {e.strerror}")
+                    continue
+                self.log_warning(f"Warning: Could not create server TCP listening socket {host}:{port}: {e.strerror}")
+                raise
+            self.listeners.append(srv)
+            for s in srv.sockets:
+                self.listening_ports.append(s.getsockname()[1])
+
+    async def _listen_unix(self, path, perm, backlog) -> None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        srv = await self.loop.create_unix_server(lambda: Client(self, unix=True), path,
+                                                 backlog=backlog)
+        if perm:
+            os.chmod(path, perm)
+        self.listeners.append(srv)
+
+    def request_shutdown(self, code: int = 0) -> None:
+        if self.shutdown_requested is not None and not self.shutdown_requested.done():
+            self.exit_code = code
+            self.shutdown_requested.set_result(code)
+
+    async def serve_forever(self) -> int:
+        loop = self.loop
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+        code = await self.shutdown_requested
+        await self.shutdown()
+        return code
+
+    def _on_signal(self, sig) -> None:
+        name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
+        self.log_warning(f"Received {name} scheduling shutdown...")
+        self.prepare_shutdown_hook()
+        self.request_shutdown(0)
+
+    def prepare_shutdown_hook(self) -> None:
+        """Save on shutdown etc.; the persistence issue fills this in."""
+
+    async def shutdown(self) -> None:
+        self.log_warning("User requested shutdown...")
+        if self.cron_handle is not None:
+            self.cron_handle.cancel()
+        for srv in self.listeners:
+            srv.close()
+        for c in list(self.clients.values()):
+            c.flush()
+            c.close_now()
+        pidfile = self.config["pidfile"]
+        if pidfile:
+            self.log_notice("Removing the pid file.")
+            try:
+                os.unlink(pidfile)
+            except OSError:
+                pass
+        if self.config["unixsocket"]:
+            try:
+                os.unlink(self.config["unixsocket"])
+            except OSError:
+                pass
+        self.log_warning("securekv is now ready to exit, bye bye...")
+        await asyncio.sleep(0)

@@ -1,0 +1,1 @@
+"""TLS support: a library with no import of securekv (see DESIGN.md)."""
