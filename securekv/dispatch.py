@@ -94,7 +94,10 @@ def make_executor(server):
         if c.gated or server.gated:
             if not server.gate(c, cmd, argv):
                 return None
-        return call(c, cmd, argv)
+        r = call(c, cmd, argv)
+        if server.ready_keys:
+            server.serve_blocked()
+        return r
 
     def call(c, cmd, argv):
         """Run one command (also used by EXEC for queued commands)."""

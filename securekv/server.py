@@ -24,6 +24,7 @@ from securekv import commands as _commands  # noqa: F401  (registers every comma
 from securekv.commands.table import ALL
 from securekv.config import Config
 from securekv.dispatch import error_reply, make_executor
+from securekv.engine import blocking
 from securekv.engine.keyspace import Keyspace
 from securekv.lifecycle import INIT_HOOKS
 from securekv.net.connection import Client
@@ -111,6 +112,10 @@ class Server:
         self.start_hooks: list = []        # async hook(server) after the plain listeners (TLS ...)
         self.reset_hooks: list = []        # hook(client) on RESET (discard MULTI, unsubscribe ...)
         self.master_host = None            # set by replication
+        self.ready_keys: dict = {}         # (db, key) -> None: keys touched with clients blocked on them
+        self.serving_blocked = False
+        self.blocked_clients = 0
+        self.disconnect_hooks.append(blocking.disconnect)
         self.apply_all()
         self.execute = make_executor(self)
         self.call = self.execute.call
@@ -319,6 +324,10 @@ class Server:
             return False
         return True
 
+    def serve_blocked(self) -> None:
+        if not self.serving_blocked:
+            blocking.serve_ready_keys(self)
+
     def pause_blocks(self, c: Client, cmd) -> bool:
         """CLIENT PAUSE: defer this client's commands (set by the client family)."""
         return False
@@ -379,6 +388,8 @@ class Server:
         if not self.propagation_subscribers:
             return
         if items is None:
+            if argv is None:
+                return
             items = [argv]
         for sub in self.propagation_subscribers:
             sub(c, c.db.id, items)

@@ -49,7 +49,7 @@ def now_ms() -> int:
 
 class Database:
     __slots__ = ("id", "data", "expires", "heap", "watched", "ks", "mem",
-                 "avg_ttl")
+                 "avg_ttl", "blocking")
 
     def __init__(self, dbid: int, ks: "Keyspace") -> None:
         self.id = dbid
@@ -57,6 +57,7 @@ class Database:
         self.expires: dict = {}
         self.heap: list = []
         self.watched: dict = {}     # key -> set of clients WATCHing it
+        self.blocking: dict = {}    # key -> deque of clients blocked on it (engine/blocking.py)
         self.ks = ks
         self.mem = 0
         self.avg_ttl = 0
@@ -152,6 +153,8 @@ class Database:
             if clients:
                 for c in clients:
                     c.dirty_cas = True
+        if self.blocking and key in self.blocking:
+            self.ks.server.ready_keys[(self, key)] = None
         self.ks.server_dirty()
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
