@@ -391,8 +391,31 @@ class Server:
             if argv is None:
                 return
             items = [argv]
+        batch = self.prop_batch
+        if batch is not None:
+            batch.append((c.db.id, items))
+            return
         for sub in self.propagation_subscribers:
             sub(c, c.db.id, items)
+
+    prop_batch = None
+
+    def begin_transaction_propagation(self) -> None:
+        """EXEC: collect the writes so they propagate as one MULTI ... EXEC."""
+        if self.propagation_subscribers and self.prop_batch is None:
+            self.prop_batch = []
+
+    def end_transaction_propagation(self, c: Client) -> None:
+        batch = self.prop_batch
+        self.prop_batch = None
+        if not batch:
+            return
+        writes = [(dbid, argv) for dbid, items in batch for argv in items]
+        if len(writes) > 1:
+            writes = [(writes[0][0], [b"MULTI"])] + writes + [(writes[-1][0], [b"EXEC"])]
+        for dbid, argv in writes:
+            for sub in self.propagation_subscribers:
+                sub(c, dbid, [argv])
 
     # -- slow log and MONITOR ---------------------------------------------------------
 
