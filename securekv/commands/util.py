@@ -77,3 +77,22 @@ def notify(c, cls: str, event: bytes, key: bytes) -> None:
 
 def to_str(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
+
+
+def help_reply(argv, lines) -> list:
+    """Redis's addReplyHelp: `<CMD> <subcommand> ...` header, the lines, the HELP footer,
+    all as status replies."""
+    from securekv.net.resp import Status
+    name = bytes(argv[0]).upper()
+    out = [Status(name + b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")]
+    out.extend(Status(l) for l in lines)
+    out.append(Status(b"HELP"))
+    out.append(Status(b"    Prints this help."))
+    return out
+
+
+def subcommand_syntax_error(argv) -> CommandError:
+    """Redis's addReplySubcommandSyntaxError."""
+    sub = to_str(bytes(argv[1])[:128]) if len(argv) > 1 else ""
+    return CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+                        % (sub, to_str(bytes(argv[0])).upper()))

@@ -245,6 +245,11 @@ class Client(asyncio.Protocol):
         self.close_reason = "output buffer limit"
         self.close_now()
 
+    def out_push(self, value) -> None:
+        """Append a reply value to the current output batch (no flush)."""
+        from securekv.net.resp import encode
+        encode(value, self.resp3, self.out)
+
     def send_push(self, value) -> None:
         """Deliver an out-of-band reply (pub/sub message, MONITOR line, unblocked reply)."""
         from securekv.net.resp import encode

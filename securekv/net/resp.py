@@ -349,6 +349,7 @@ def _all_bulk(req: list) -> bool:
 #   Verbatim        -> verbatim string (RESP2: bulk)
 #   Push            -> push (RESP2: array)   Raw -> pre-encoded bytes
 #   BigNumber       -> big number (RESP2: bulk)
+#   FlatMap         -> map from alternating keys/values (RESP2: flat array)
 
 
 class Status:
@@ -374,6 +375,12 @@ class ErrorReply:
 
 class RSet(list):
     """A RESP3 set; an array in RESP2."""
+    __slots__ = ()
+
+
+class FlatMap(list):
+    """A map given as alternating keys and values (keeps repeated keys, as Redis
+    replies such as PUBSUB NUMSUB do): RESP3 map, RESP2 flat array."""
     __slots__ = ()
 
 
@@ -469,6 +476,10 @@ def encode(v, resp3: bool, out: list) -> None:
             encode(x, resp3, out)
     elif t is Push:
         out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(v))
+        for x in v:
+            encode(x, resp3, out)
+    elif t is FlatMap:
+        out.append((b"%%%d\r\n" % (len(v) // 2)) if resp3 else (b"*%d\r\n" % len(v)))
         for x in v:
             encode(x, resp3, out)
     elif v is NULL_ARRAY:
