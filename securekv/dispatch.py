@@ -68,42 +68,49 @@ def unknown_command_error(argv: list[bytes]) -> str:
 
 
 def make_executor(server):
-    """Build `execute(c, argv)` with the server's hot state bound as locals."""
-    commands_get = COMMANDS.get
+    """Build `execute(c, argv)` with the server's hot state bound as locals.
+
+    `execute(c, argv)` is the whole path; `execute(c, argv, cmd)` skips lookup,
+    arity and gate (EXEC runs its queued commands that way: `server.call`).
+    One function, not two, because a Python call is a measurable share of a
+    GET (bench/micro_dispatch.py).
+    """
+    # Clients send names in either case; index both so the common lookup is one
+    # dict probe (mixed case falls back to lower()).
+    fast = {}
+    for name, c_ in COMMANDS.items():
+        fast[name] = c_
+        fast[name.upper()] = c_
+    commands_get = fast.get
+    lower_get = COMMANDS.get
     perf_ns = _perf_ns
     null2, null3 = b"$-1\r\n", b"_\r\n"
 
-    def execute(c, argv):
-        cmd = commands_get(argv[0])
+    def execute(c, argv, cmd=None):
         if cmd is None:
-            cmd = commands_get(argv[0].lower())
+            cmd = commands_get(argv[0])
             if cmd is None:
-                return reject_unknown(c, argv)
-        if cmd.subcommands is not None and len(argv) > 1:
-            sub = cmd.subcommands.get(argv[1].lower())
-            if sub is None:
-                return reject_unknown(c, argv)
-            cmd = sub
-        arity = cmd.arity
-        n = len(argv)
-        if (arity > 0 and arity != n) or n < -arity:
-            if c.multi is not None:
-                c.multi_error = True
-            return error_reply(c, f"ERR wrong number of arguments for '{cmd.name}' command",
-                               cmd, rejected=True)
-        if c.gated or server.gated:
-            if not server.gate(c, cmd, argv):
-                return None
-        r = call(c, cmd, argv)
-        if server.ready_keys:
-            server.serve_blocked()
-        return r
-
-    def call(c, cmd, argv):
-        """Run one command (also used by EXEC for queued commands)."""
+                cmd = lower_get(argv[0].lower())
+                if cmd is None:
+                    return reject_unknown(c, argv)
+            if cmd.subcommands is not None and len(argv) > 1:
+                sub = cmd.subcommands.get(argv[1].lower())
+                if sub is None:
+                    return reject_unknown(c, argv)
+                cmd = sub
+            arity = cmd.arity
+            n = len(argv)
+            if (arity > 0 and arity != n) or n < -arity:
+                if c.multi is not None:
+                    c.multi_error = True
+                return error_reply(c, f"ERR wrong number of arguments for '{cmd.name}' command",
+                                   cmd, rejected=True)
+            if c.gated or server.gated:
+                if not server.gate(c, cmd, argv):
+                    return None
         out = c.out
         mark = len(out)
-        c.cur_cmd = cmd
+        c.last_cmd = cmd
         dirty = server.dirty
         t0 = perf_ns()
         try:
@@ -113,10 +120,7 @@ def make_executor(server):
             error_reply(c, e.message, cmd)
         except Exception as e:          # a bug: answer, log, keep serving
             r = None
-            server.log_warning(f"Internal error in '{cmd.name}': {e!r}")
-            import traceback
-            server.log_verbose(traceback.format_exc())
-            error_reply(c, f"ERR internal error in '{cmd.name}' ({type(e).__name__})", cmd)
+            internal_error(c, cmd, e)
         else:
             t = type(r)
             if t is bytes:
@@ -138,24 +142,37 @@ def make_executor(server):
                 encode(r, c.resp3, out)
         dur = (perf_ns() - t0) // 1000
         stats = c.stats
-        stats.calls[cmd.id] += 1
-        stats.usec[cmd.id] += dur
-        stats.total_commands_processed += 1
-        c.last_cmd = cmd
+        cid = cmd.id
+        stats.calls[cid] += 1
+        stats.usec[cid] += dur
         if c.reply_mode:
             server.apply_reply_mode(c, mark)
         if dur >= server.slowlog_threshold >= 0:
             server.slowlog_add(c, cmd, argv, dur)
-        if server.dirty != dirty:
+        # A handler that set c.propagate_argv forces propagation even without a
+        # change (Redis's forceCommandPropagation: FLUSHDB/FLUSHALL on empty dbs).
+        if server.dirty != dirty or c.propagate_argv is not None:
             server.propagate(c, cmd, argv)
         if server.monitors and not cmd.has("skip_monitor") and not cmd.has("admin"):
             server.feed_monitors(c, cmd, argv)
+        if server.ready_keys and not c.in_exec:
+            server.serve_blocked()
         return r
+
+    def call(c, cmd, argv):
+        """Run one already-checked command (EXEC's queued commands)."""
+        return execute(c, argv, cmd)
 
     def reject_unknown(c, argv):
         if c.multi is not None:
             c.multi_error = True
         return error_reply(c, unknown_command_error(argv))
+
+    def internal_error(c, cmd, e):
+        server.log_warning(f"Internal error in '{cmd.name}': {e!r}")
+        import traceback
+        server.log_verbose(traceback.format_exc())
+        error_reply(c, f"ERR internal error in '{cmd.name}' ({type(e).__name__})", cmd)
 
     execute.call = call
     return execute

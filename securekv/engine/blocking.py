@@ -69,7 +69,7 @@ def block(c, keys, timeout: float, retry, timeout_reply):
     if c.in_exec:
         return timeout_reply
     db = c.db
-    st = BlockState(db, list(dict.fromkeys(keys)), retry, timeout_reply, c.cur_cmd)
+    st = BlockState(db, list(dict.fromkeys(keys)), retry, timeout_reply, c.last_cmd)
     waiting = db.blocking
     for k in st.keys:
         q = waiting.get(k)
@@ -149,6 +149,9 @@ def serve_ready_keys(server) -> None:
                 saved_db = c.db
                 c.db = db
                 dirty = server.dirty
+                # The key being served: Redis serves a client from the ready key
+                # (not the first of its keys); retry() may read it.
+                server.serving_key = key
                 try:
                     r = st.retry(c)
                 except CommandError as e:

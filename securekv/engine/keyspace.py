@@ -40,7 +40,9 @@ from __future__ import annotations
 import heapq
 import time
 
-from securekv.engine.memory import estimate
+from securekv.engine.memory import KEY_OVERHEAD, STRING_OVERHEAD, estimate
+
+STRING_ENTRY = KEY_OVERHEAD + STRING_OVERHEAD
 
 
 def now_ms() -> int:
@@ -49,7 +51,7 @@ def now_ms() -> int:
 
 class Database:
     __slots__ = ("id", "data", "expires", "heap", "watched", "ks", "mem",
-                 "avg_ttl", "blocking")
+                 "avg_ttl", "blocking", "server")
 
     def __init__(self, dbid: int, ks: "Keyspace") -> None:
         self.id = dbid
@@ -59,6 +61,7 @@ class Database:
         self.watched: dict = {}     # key -> set of clients WATCHing it
         self.blocking: dict = {}    # key -> deque of clients blocked on it (engine/blocking.py)
         self.ks = ks
+        self.server = ks.server
         self.mem = 0
         self.avg_ttl = 0
 
@@ -100,19 +103,32 @@ class Database:
         """Store value under key (Redis's setKey): drops the TTL unless keepttl."""
         data = self.data
         old = data.get(key)
-        if old is not None:
-            self.mem -= estimate(key, old)
+        if type(old) is bytes and type(value) is bytes:     # the common overwrite
+            self.mem += len(value) - len(old)
+        else:
+            if old is not None:
+                self.mem -= estimate(key, old)
+            self.mem += estimate(key, value)
         data[key] = value
-        self.mem += estimate(key, value)
         if not keepttl and self.expires:
             self.expires.pop(key, None)
-        self.touch(key)
+        if self.watched or self.blocking:
+            self.touch(key)
+        else:
+            self.server.dirty += 1
 
     def add(self, key: bytes, value) -> None:
-        """Store a value under a key known to be absent (no TTL to clear)."""
+        """Store a value under a key known to be absent (no TTL to clear).
+        The hot path of SET: the string estimate and touch() are inlined."""
         self.data[key] = value
-        self.mem += estimate(key, value)
-        self.touch(key)
+        if type(value) is bytes:
+            self.mem += STRING_ENTRY + len(key) + len(value)
+        else:
+            self.mem += estimate(key, value)
+        if self.watched or self.blocking:
+            self.touch(key)
+        else:
+            self.server.dirty += 1
 
     def replace_value(self, key: bytes, value) -> None:
         """Swap the value of an existing key in place, keeping its TTL (SETRANGE,
@@ -154,8 +170,8 @@ class Database:
                 for c in clients:
                     c.dirty_cas = True
         if self.blocking and key in self.blocking:
-            self.ks.server.ready_keys[(self, key)] = None
-        self.ks.server_dirty()
+            self.server.ready_keys[(self, key)] = None
+        self.server.dirty += 1
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -185,6 +201,7 @@ class Database:
         self.expires = {}
         self.heap = []
         self.mem = 0
+        self.avg_ttl = 0
         return n
 
     # -- active expiry ------------------------------------------------------
@@ -242,11 +259,20 @@ class Keyspace:
         dbs = self.dbs
         da, db_ = dbs[a], dbs[b]
         # Swap contents, not objects: clients keep pointing at "db a".
-        for attr in ("data", "expires", "heap", "mem"):
+        for attr in ("data", "expires", "heap", "mem", "avg_ttl"):
             va, vb = getattr(da, attr), getattr(db_, attr)
             setattr(da, attr, vb)
             setattr(db_, attr, va)
+        # Redis's touchAllWatchedKeysInDb(a, b) and (b, a): a watched key is
+        # touched only if it exists in either database (before or after the swap).
         for d in (da, db_):
             for key, clients in d.watched.items():
-                for c in clients:
-                    c.dirty_cas = True
+                if key in da.data or key in db_.data:
+                    for c in clients:
+                        c.dirty_cas = True
+            # Redis's scanDatabaseForReadyKeys: clients blocked on a key that
+            # now exists get a chance to be served.
+            if d.blocking:
+                for key in d.blocking:
+                    if key in d.data:
+                        self.server.ready_keys[(d, key)] = None

@@ -25,6 +25,8 @@ Rules of this module:
 
 from __future__ import annotations
 
+import re
+
 import hiredis
 
 PROTO_INLINE_MAX_SIZE = 64 * 1024
@@ -32,9 +34,28 @@ INT_MAX = 2**31 - 1
 UNAUTH_MAX_MULTIBULK = 10
 UNAUTH_MAX_BULK = 16384
 
+# hiredis.Reader preallocates a list for an announced aggregate (`*N`, `~N`,
+# `>N`, `|N`: PyList_New(N) on calloc'd, lazily mapped memory) and frees it
+# element by element when the reader is dropped: `*2000000000\r\n` cost
+# 16 GB of address space and ~3 s of a blocked loop. A read that announces
+# an aggregate of a million elements or more anywhere (even inside a payload:
+# a false positive only costs the Python path) never reaches hiredis.
+_BIG_ARRAY = re.compile(rb"\*[0-9]{7}").search
+_BIG_AGGREGATE = re.compile(rb"[*~>|][0-9]{7}").search
+
 
 class ProtocolError(Exception):
-    """The client broke the protocol: reply `-ERR Protocol error: <msg>` and close."""
+    """The client broke the protocol: reply `-ERR Protocol error: <msg>` and close.
+
+    `message` is the reply text as bytes (a byte of the request may be quoted
+    raw, as Redis's %c does); CR and LF become spaces, as addReplyErrorFormat.
+    """
+
+    def __init__(self, message: str | bytes) -> None:
+        if isinstance(message, str):
+            message = message.encode()
+        super().__init__(message.decode("latin-1"))
+        self.message = message.replace(b"\r", b" ").replace(b"\n", b" ")
 
 
 class QueryBufferLimit(Exception):
@@ -71,8 +92,12 @@ def split_args(line: bytes) -> list[bytes] | None:
 
     Double quotes understand \\n \\r \\t \\b \\a \\\\ \\" and \\xHH; single quotes
     only \\'. A closing quote must be followed by a space or the end. Returns
-    None for unbalanced quotes.
+    None for unbalanced quotes. Blanks between tokens are C isspace(); a bare
+    token ends only at space, \\n, \\r, \\t; a NUL ends the line.
     """
+    z = line.find(b"\0")
+    if z >= 0:
+        line = line[:z]        # C string: a NUL ends the line (and a loop here once hung)
     out: list[bytes] = []
     i, n = 0, len(line)
     while True:
@@ -122,9 +147,7 @@ def split_args(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 ch = line[i]
-                if ch in b" \n\r\t\x0b\x0c\x00":
-                    if ch == 0:
-                        break
+                if ch in b" \n\r\t":   # sdssplitargs ends a bare token on these only
                     break
                 if ch == 0x22:
                     inq = True
@@ -172,7 +195,10 @@ class RequestParser:
     def feed(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
         if self._dead:
             return [], None
-        if self._buf is None and data[:1] == b"*" and not self.auth_required:
+        if (self._buf is None and data[:1] == b"*" and not self.auth_required
+                and _BIG_ARRAY(data) is None
+                and (not (b"~" in data or b">" in data or b"|" in data)
+                     or _BIG_AGGREGATE(data) is None)):
             return self._feed_fast(data)
         return self._feed_slow(data)
 
@@ -183,21 +209,29 @@ class RequestParser:
         reader.feed(data)
         out: list[list[bytes]] = []
         append = out.append
+        join = b"".join
         try:
             while True:
                 req = reader.gets()
                 if req is False:
                     break
-                if type(req) is not list or not req or not _all_bulk(req):
+                # A request is a non-empty flat array of bulk strings. join()
+                # raises TypeError for anything else hiredis may return: an
+                # integer, nil, error or nested array, or a bare bulk string.
+                join(req)
+                if not req:
                     return self._resync(data, out)
                 append(req)
-        except hiredis.ProtocolError:
+        except (hiredis.ProtocolError, TypeError):
             return self._resync(data, out)
         if not reader.has_data():
-            consumed = 0
-            for req in out:
-                consumed += _wire_len(req)
-            if consumed == len(data):
+            # Nothing unparsed is buffered: either on a request boundary, or
+            # between the elements of a partly received array (has_data() cannot
+            # tell). Probe with an empty array: on a boundary it comes back as
+            # the request [] and leaves the reader clean; inside an array it
+            # is swallowed as an element (that reader is then discarded).
+            reader.feed(b"*0\r\n")
+            if reader.gets() == []:
                 return out, None
         # The read ends inside a request: hand its tail to the Python parser.
         return self._resync(data, out)
@@ -266,7 +300,7 @@ class RequestParser:
 
     def _parse_inline(self, buf: bytearray):
         pos = self._pos
-        nl = buf.find(b"\n", pos)
+        nl = _cfind(buf, 10, pos)
         if nl < 0:
             if len(buf) - pos > PROTO_INLINE_MAX_SIZE:
                 raise ProtocolError("too big inline request")
@@ -282,7 +316,7 @@ class RequestParser:
         pos = self._pos
         n = len(buf)
         if self._mbulk == 0:
-            cr = buf.find(b"\r", pos)
+            cr = _cfind(buf, 13, pos)
             if cr < 0:
                 if n - pos > PROTO_INLINE_MAX_SIZE:
                     raise ProtocolError("too big mbulk count string")
@@ -302,7 +336,7 @@ class RequestParser:
         args = self._args
         while self._mbulk:
             if self._bulk == -1:
-                cr = buf.find(b"\r", pos)
+                cr = _cfind(buf, 13, pos)
                 if cr < 0:
                     if n - pos > PROTO_INLINE_MAX_SIZE:
                         raise ProtocolError("too big bulk count string")
@@ -310,7 +344,7 @@ class RequestParser:
                 if cr + 1 >= n:
                     return None
                 if buf[pos] != 36:   # '$'
-                    raise ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
+                    raise ProtocolError(b"expected '$', got '%c'" % buf[pos])
                 ll = _strict_int(buf[pos + 1:cr])
                 if ll is None or ll < 0 or ll > self.max_bulk_len:
                     raise ProtocolError("invalid bulk length")
@@ -328,6 +362,14 @@ class RequestParser:
             self._mbulk -= 1
         self._args = []
         return args
+
+
+def _cfind(buf: bytearray, ch: int, pos: int) -> int:
+    """strchr(buf + pos, ch) as Redis does it: a NUL ends the search (-1)."""
+    i = buf.find(ch, pos)
+    if i > pos and buf.find(0, pos, i) >= 0:
+        return -1
+    return i
 
 
 def _all_bulk(req: list) -> bool:
