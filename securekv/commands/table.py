@@ -148,6 +148,9 @@ class Command:
     # allowed to a RESP2 client in subscribed mode. Declared with `context=`.
     multi_exempt: bool = False
     pubsub_ok: bool = False
+    # redact(argv) -> argv as logs, MONITOR and SLOWLOG may show it (secrets
+    # replaced); set by the family that owns the command (AUTH, CONFIG SET ...).
+    redact: Callable | None = None
 
     @property
     def fullname(self) -> str:
