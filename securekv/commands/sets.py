@@ -1,0 +1,504 @@
+"""Set commands (Redis's t_set.c). Values are engine.settype.SetValue: a Python
+set of bytes with Redis's intset/hashtable encoding tracked beside it."""
+
+from __future__ import annotations
+
+import random
+from itertools import islice
+
+from securekv.commands.table import KeyNum, KeySpec, Range, command
+from securekv.commands.util import LLONG_MAX, notify, parse_int
+from securekv.engine.settype import SetValue, new_set, scan_buckets, set_max_intset_entries
+from securekv.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from securekv.net.resp import RSet, _strict_int
+
+ULONG_MAX = 2 ** 64 - 1
+EMPTY_SCAN = [b"0", []]
+
+
+def _read_set(c, key):
+    v = c.db.lookup_read(key)
+    if v is None or type(v) is SetValue:
+        return v
+    raise CommandError(WRONGTYPE)
+
+
+def _write_set(c, key):
+    v = c.db.lookup(key)
+    if v is None or type(v) is SetValue:
+        return v
+    raise CommandError(WRONGTYPE)
+
+
+def _positive_long(arg: bytes, err: str = "ERR value is out of range, must be positive") -> int:
+    """Redis's getPositiveLongFromObjectOrReply (a non-integer gets NOT_INTEGER)."""
+    v = _strict_int(arg)
+    if v is None or v < 0:
+        raise CommandError(err)
+    return v
+
+
+def _members_at(s, positions) -> dict:
+    """Members of s at the given iteration positions (one pass, skipping in C)."""
+    it = iter(s)
+    out = {}
+    prev = -1
+    for p in sorted(set(positions)):
+        out[p] = next(islice(it, p - prev - 1, None))
+        prev = p
+    return out
+
+
+def random_member(s):
+    return next(islice(s, random.randrange(len(s)), None))
+
+
+def random_sample(s, count: int) -> list:
+    """count distinct random members of s (count < len(s))."""
+    n = len(s)
+    if count * 3 > n:
+        return random.sample(list(s), count)
+    return list(_members_at(s, random.sample(range(n), count)).values())
+
+
+# -- scanning (shared with ZSCAN) ---------------------------------------------------
+
+def parse_scan_cursor(arg: bytes) -> int:
+    """Redis's parseScanCursorOrReply: strtoul, the whole string, no ERANGE."""
+    s = bytes(arg)
+    body = s[1:] if s[:1] in (b"-", b"+") else s
+    if not body.isdigit() or not body.isascii():
+        raise CommandError("ERR invalid cursor")
+    v = int(body)
+    if v > ULONG_MAX:
+        raise CommandError("ERR invalid cursor")
+    return (-v) & ULONG_MAX if s[:1] == b"-" else v
+
+
+def parse_scan_options(argv, start: int):
+    """MATCH/COUNT of SSCAN/HSCAN/ZSCAN (Redis's scanGenericCommand, no TYPE).
+    Returns (count, matcher or None)."""
+    count = 10
+    pat = None
+    n = len(argv)
+    i = start
+    while i < n:
+        opt = argv[i].lower()
+        if i + 1 >= n:
+            raise CommandError(SYNTAX)
+        if opt == b"count":
+            count = parse_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(SYNTAX)
+        elif opt == b"match":
+            pat = argv[i + 1]
+        else:
+            raise CommandError(SYNTAX)
+        i += 2
+    if pat is not None and pat == b"*":
+        pat = None
+    if pat is not None:
+        from acl.glob import compile_glob
+        pat = compile_glob(pat)
+    return count, pat
+
+
+# -- commands ----------------------------------------------------------------------
+
+@command('sadd', -3, 'write denyoom fast', '@set',
+         keys=[KeySpec('RW insert', 1)],
+         group='set', since='1.0.0', summary='Add one or more members to a set')
+def sadd(c, argv):
+    key = argv[1]
+    db = c.db
+    s = _write_set(c, key)
+    maxi = set_max_intset_entries(c.server)
+    if s is None:
+        s = SetValue()
+        added = s.add_many(argv[2:], maxi)
+        db.add(key, s)
+    else:
+        before = s.mem
+        added = s.add_many(argv[2:], maxi)
+        if added:
+            db.grow(s.mem - before)
+            db.touch(key)
+    if added:
+        notify(c, "s", b"sadd", key)
+    return added
+
+
+@command('srem', -3, 'write fast', '@set',
+         keys=[KeySpec('RW delete', 1)],
+         group='set', since='1.0.0', summary='Remove one or more members from a set')
+def srem(c, argv):
+    key = argv[1]
+    s = _write_set(c, key)
+    if s is None:
+        return 0
+    before = s.mem
+    removed = 0
+    for m in argv[2:]:
+        if s.remove_one(m):
+            removed += 1
+            if not s:
+                break
+    if removed:
+        db = c.db
+        db.grow(s.mem - before)
+        notify(c, "s", b"srem", key)
+        if not s:
+            db.delete(key)
+            notify(c, "g", b"del", key)
+        else:
+            db.touch(key)
+    return removed
+
+
+@command('smove', 4, 'write fast', '@set',
+         keys=[KeySpec('RW access delete', 1), KeySpec('RW insert', 2)],
+         group='set', since='1.0.0', summary='Move a member from one set to another')
+def smove(c, argv):
+    src_key, dst_key, m = argv[1], argv[2], argv[3]
+    db = c.db
+    src = db.lookup(src_key)
+    dst = db.lookup(dst_key)
+    if src is None:
+        return 0
+    if type(src) is not SetValue or (dst is not None and type(dst) is not SetValue):
+        raise CommandError(WRONGTYPE)
+    if src is dst:
+        return 1 if m in src else 0
+    before = src.mem
+    if not src.remove_one(m):
+        return 0
+    db.grow(src.mem - before)
+    notify(c, "s", b"srem", src_key)
+    if not src:
+        db.delete(src_key)
+        notify(c, "g", b"del", src_key)
+    else:
+        db.touch(src_key)
+    maxi = set_max_intset_entries(c.server)
+    if dst is None:
+        dst = SetValue()
+        dst.add_one(m, maxi)
+        db.add(dst_key, dst)
+        notify(c, "s", b"sadd", dst_key)
+    else:
+        before = dst.mem
+        if dst.add_one(m, maxi):
+            db.grow(dst.mem - before)
+            db.touch(dst_key)
+            notify(c, "s", b"sadd", dst_key)
+    return 1
+
+
+@command('sismember', 3, 'readonly fast', '@set',
+         keys=[KeySpec('RO', 1)],
+         group='set', since='1.0.0', summary='Determine if a given value is a member of a set')
+def sismember(c, argv):
+    s = _read_set(c, argv[1])
+    return 1 if s is not None and argv[2] in s else 0
+
+
+@command('smismember', -3, 'readonly fast', '@set',
+         keys=[KeySpec('RO access', 1)],
+         group='set', since='6.2.0',
+         summary='Returns the membership associated with the given elements for a set')
+def smismember(c, argv):
+    s = _read_set(c, argv[1])
+    if s is None:
+        return [0] * (len(argv) - 2)
+    return [1 if m in s else 0 for m in argv[2:]]
+
+
+@command('scard', 2, 'readonly fast', '@set',
+         keys=[KeySpec('RO', 1)],
+         group='set', since='1.0.0', summary='Get the number of members in a set')
+def scard(c, argv):
+    s = _read_set(c, argv[1])
+    return 0 if s is None else len(s)
+
+
+def _drop_members(c, key, s, members) -> None:
+    before = s.mem
+    for m in members:
+        s.remove_one(m)
+    c.db.grow(s.mem - before)
+
+
+@command('spop', -2, 'write fast', '@set',
+         keys=[KeySpec('RW access delete', 1)],
+         group='set', since='1.0.0',
+         summary='Remove and return one or multiple random members from a set',
+         tips=['nondeterministic_output'])
+def spop(c, argv):
+    if len(argv) == 3:
+        return _spop_count(c, argv)
+    if len(argv) > 3:
+        raise CommandError(SYNTAX)
+    key = argv[1]
+    s = _write_set(c, key)
+    if s is None:
+        return None
+    db = c.db
+    m = random_member(s)
+    _drop_members(c, key, s, (m,))
+    notify(c, "s", b"spop", key)
+    c.propagate_argv = [[b"SREM", key, m]]
+    if not s:
+        db.delete(key)
+        notify(c, "g", b"del", key)
+    else:
+        db.touch(key)
+    return m
+
+
+def _spop_count(c, argv):
+    count = _positive_long(argv[2])
+    key = argv[1]
+    s = _write_set(c, key)
+    if s is None or count == 0:
+        return RSet()
+    db = c.db
+    notify(c, "s", b"spop", key)
+    if count >= len(s):
+        out = RSet(s.ordered())
+        db.delete(key)
+        notify(c, "g", b"del", key)
+        c.propagate_argv = [[b"DEL", key]]
+        return out
+    out = RSet(random_sample(s, count))
+    _drop_members(c, key, s, out)
+    db.touch(key)
+    c.server.dirty += count - 1
+    c.propagate_argv = [[b"SREM", key, *out[i:i + 1024]] for i in range(0, len(out), 1024)]
+    return out
+
+
+@command('srandmember', -2, 'readonly', '@set',
+         keys=[KeySpec('RO access', 1)],
+         group='set', since='1.0.0', summary='Get one or multiple random members from a set',
+         tips=['nondeterministic_output'])
+def srandmember(c, argv):
+    if len(argv) == 3:
+        v = _strict_int(argv[2])
+        if v is None:
+            raise CommandError(NOT_INTEGER)
+        if v < -LLONG_MAX:
+            raise CommandError("ERR value is out of range, value must between "
+                               "-9223372036854775807 and 9223372036854775807")
+        s = _read_set(c, argv[1])
+        if s is None or v == 0:
+            return []
+        n = len(s)
+        if v < 0:
+            count = -v
+            if count <= 64 and n > 1024:
+                pos = [random.randrange(n) for _ in range(count)]
+                at = _members_at(s, pos)
+                return [at[p] for p in pos]
+            return random.choices(tuple(s), k=count)
+        if v >= n:
+            return s.ordered()
+        return random_sample(s, v)
+    if len(argv) > 3:
+        raise CommandError(SYNTAX)
+    s = _read_set(c, argv[1])
+    if s is None:
+        return None
+    return random_member(s)
+
+
+# -- algebra -----------------------------------------------------------------------
+
+def _lookup_sets(c, keys, write: bool = False):
+    """The sets at keys (None for missing ones); WRONGTYPE for any other type."""
+    out = []
+    for k in keys:
+        v = c.db.lookup(k) if write else c.db.lookup_read(k)
+        if v is not None and type(v) is not SetValue:
+            raise CommandError(WRONGTYPE)
+        out.append(v)
+    return out
+
+
+def _result_order(members, maxi: int) -> list:
+    """A result set's members in the order Redis replies with them (its dstset is
+    an intset while it can be)."""
+    if len(members) <= maxi:
+        ints = [(int(m), m) for m in members if _strict_int(m) is not None]
+        if len(ints) == len(members):
+            ints.sort()
+            return [m for _i, m in ints]
+    return list(members)
+
+
+def _store(c, dst: bytes, members, event: bytes) -> int:
+    db = c.db
+    if members:
+        db.set(dst, new_set(members, set_max_intset_entries(c.server)))
+        notify(c, "s", event, dst)
+        return len(members)
+    if db.delete(dst):
+        notify(c, "g", b"del", dst)
+    return 0
+
+
+def sinter_generic(c, keys, dst=None, card_only=False, limit=0):
+    sets = _lookup_sets(c, keys, write=False)
+    if any(s is None for s in sets):
+        if dst is not None:
+            return _store(c, dst, (), b"sinterstore")
+        return 0 if card_only else RSet()
+    sets.sort(key=len)
+    first = sets[0]
+    rest = sets[1:]
+    if card_only:
+        if not rest:
+            n = len(first)
+            return min(n, limit) if limit else n
+        if not limit:
+            return len(first.intersection(*rest))
+        n = 0
+        for m in first:
+            for o in rest:
+                if m not in o:
+                    break
+            else:
+                n += 1
+                if n >= limit:
+                    break
+        return n
+    res = first.intersection(*rest) if rest else set(first)
+    if dst is not None:
+        return _store(c, dst, res, b"sinterstore")
+    if first.intset:
+        return RSet(sorted(res, key=int))
+    if len(res) == len(first):
+        return RSet(first)
+    return RSet(m for m in first if m in res)
+
+
+def sunion_diff_generic(c, keys, dst, diff: bool):
+    sets = _lookup_sets(c, keys, write=False)
+    if diff:
+        first = sets[0]
+        if first is None:
+            res = set()
+        else:
+            others = [s for s in sets[1:] if s is not None]
+            if any(s is first for s in others):
+                res = set()
+            else:
+                res = first.difference(*others) if others else set(first)
+    else:
+        present = [s for s in sets if s is not None]
+        res = set().union(*present) if present else set()
+    maxi = set_max_intset_entries(c.server)
+    if dst is not None:
+        n = _store(c, dst, res, b"sdiffstore" if diff else b"sunionstore")
+        c.server.dirty += 1
+        return n
+    return RSet(_result_order(res, maxi))
+
+
+@command('sinter', -2, 'readonly', '@set',
+         keys=[KeySpec('RO access', 1, Range(-1, 1, 0))],
+         group='set', since='1.0.0', summary='Intersect multiple sets',
+         tips=['nondeterministic_output_order'])
+def sinter(c, argv):
+    return sinter_generic(c, argv[1:])
+
+
+@command('smembers', 2, 'readonly', '@set',
+         keys=[KeySpec('RO access', 1)],
+         group='set', since='1.0.0', summary='Get all the members in a set',
+         tips=['nondeterministic_output_order'])
+def smembers(c, argv):
+    s = _read_set(c, argv[1])
+    if s is None:
+        return RSet()
+    return RSet(s.ordered())
+
+
+@command('sintercard', -3, 'readonly', '@set',
+         keys=[KeySpec('RO access', 1, KeyNum(0, 1, 1))],
+         group='set', since='7.0.0',
+         summary='Intersect multiple sets and return the cardinality of the result')
+def sintercard(c, argv):
+    numkeys = _strict_int(argv[1])
+    if numkeys is None or numkeys < 1:
+        raise CommandError("ERR numkeys should be greater than 0")
+    if numkeys > len(argv) - 2:
+        raise CommandError("ERR Number of keys can't be greater than number of args")
+    limit = 0
+    j = 2 + numkeys
+    n = len(argv)
+    while j < n:
+        if argv[j].lower() == b"limit" and j + 1 < n:
+            j += 1
+            limit = _strict_int(argv[j])
+            if limit is None or limit < 0:
+                raise CommandError("ERR LIMIT can't be negative")
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    return sinter_generic(c, argv[2:2 + numkeys], card_only=True, limit=limit)
+
+
+@command('sinterstore', -3, 'write denyoom', '@set',
+         keys=[KeySpec('RW update', 1), KeySpec('RO access', 2, Range(-1, 1, 0))],
+         group='set', since='1.0.0', summary='Intersect multiple sets and store the resulting set in a key')
+def sinterstore(c, argv):
+    return sinter_generic(c, argv[2:], dst=argv[1])
+
+
+@command('sunion', -2, 'readonly', '@set',
+         keys=[KeySpec('RO access', 1, Range(-1, 1, 0))],
+         group='set', since='1.0.0', summary='Add multiple sets',
+         tips=['nondeterministic_output_order'])
+def sunion(c, argv):
+    return sunion_diff_generic(c, argv[1:], None, False)
+
+
+@command('sunionstore', -3, 'write denyoom', '@set',
+         keys=[KeySpec('OW update', 1), KeySpec('RO access', 2, Range(-1, 1, 0))],
+         group='set', since='1.0.0', summary='Add multiple sets and store the resulting set in a key')
+def sunionstore(c, argv):
+    return sunion_diff_generic(c, argv[2:], argv[1], False)
+
+
+@command('sdiff', -2, 'readonly', '@set',
+         keys=[KeySpec('RO access', 1, Range(-1, 1, 0))],
+         group='set', since='1.0.0', summary='Subtract multiple sets',
+         tips=['nondeterministic_output_order'])
+def sdiff(c, argv):
+    return sunion_diff_generic(c, argv[1:], None, True)
+
+
+@command('sdiffstore', -3, 'write denyoom', '@set',
+         keys=[KeySpec('OW update', 1), KeySpec('RO access', 2, Range(-1, 1, 0))],
+         group='set', since='1.0.0', summary='Subtract multiple sets and store the resulting set in a key')
+def sdiffstore(c, argv):
+    return sunion_diff_generic(c, argv[2:], argv[1], True)
+
+
+@command('sscan', -3, 'readonly', '@set',
+         keys=[KeySpec('RO access', 1)],
+         group='set', since='2.8.0', summary='Incrementally iterate Set elements',
+         tips=['nondeterministic_output'])
+def sscan(c, argv):
+    cursor = parse_scan_cursor(argv[2])
+    s = _read_set(c, argv[1])
+    if s is None:
+        return EMPTY_SCAN
+    count, pat = parse_scan_options(argv, 3)
+    if s.intset:
+        nxt, items = 0, s.ordered()
+    else:
+        nxt, items = scan_buckets(s, len(s), cursor, count)
+    if pat is not None:
+        items = [m for m in items if pat(m)]
+    return [b"%d" % nxt, items]

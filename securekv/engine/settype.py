@@ -1,0 +1,146 @@
+"""The set value (Redis's t_set.c object): a Python set of bytes members.
+
+Encoding follows Redis 7.0: "intset" while every member is a canonical 64-bit
+integer (string2ll) and there are at most set-max-intset-entries of them,
+"hashtable" after that, for good (conversions are sticky, as in Redis). An
+intset replies in ascending numeric order (Redis walks the sorted intset), so
+SMEMBERS/SSCAN on small integer sets match Redis byte for byte.
+
+`mem` is a running estimate kept in O(1) per mutation; mutators return the
+delta so callers report it with db.grow().
+"""
+
+from __future__ import annotations
+
+from securekv.net.resp import _strict_int
+
+SET_BASE = 216          # an empty Python set object
+MEMBER_OVERHEAD = 33 + 16   # bytes header + the hash table slot
+
+
+def set_max_intset_entries(server) -> int:
+    """The set-max-intset-entries directive (512 until the config table has it)."""
+    return server.config.values.get("set-max-intset-entries", 512)
+
+
+class SetValue(set):
+    __slots__ = ("intset", "mem")
+    type_name = b"set"
+
+    def __init__(self, members=()) -> None:
+        super().__init__()
+        self.intset = True
+        self.mem = SET_BASE
+        if members:
+            self.add_many(members, 512)
+
+    def encoding(self) -> bytes:
+        return b"intset" if self.intset else b"hashtable"
+
+    def add_many(self, members, max_intset: int) -> int:
+        """Add members; returns how many were new. Keeps encoding and mem current."""
+        n = len(self)
+        grow = 0
+        intset = self.intset
+        add = self.add
+        for m in members:
+            if m in self:
+                continue
+            if type(m) is not bytes:
+                m = bytes(m)
+            if intset and _strict_int(m) is None:
+                intset = False
+            add(m)
+            grow += len(m) + MEMBER_OVERHEAD
+        added = len(self) - n
+        if intset and len(self) > max_intset:
+            intset = False
+        self.intset = intset
+        self.mem += grow
+        return added
+
+    def add_one(self, m: bytes, max_intset: int) -> bool:
+        if m in self:
+            return False
+        self.add(m)
+        self.mem += len(m) + MEMBER_OVERHEAD
+        if self.intset and (_strict_int(m) is None or len(self) > max_intset):
+            self.intset = False
+        return True
+
+    def remove_one(self, m: bytes) -> bool:
+        if m in self:
+            self.discard(m)
+            self.mem -= len(m) + MEMBER_OVERHEAD
+            return True
+        return False
+
+    def ordered(self) -> list:
+        """Members in the order Redis replies with them (numeric for an intset)."""
+        if self.intset:
+            return sorted(self, key=int)
+        return list(self)
+
+    def copy(self) -> "SetValue":
+        new = SetValue()
+        set.update(new, self)
+        new.intset = self.intset
+        new.mem = self.mem
+        return new
+
+    def __reduce__(self):
+        return (SetValue, (list(self),))
+
+
+def new_set(members, max_intset: int) -> SetValue:
+    """A fresh set built the way Redis builds a result set (createIntsetObject,
+    then setTypeAdd for each member)."""
+    s = SetValue()
+    s.add_many(members, max_intset)
+    return s
+
+
+# -- incremental iteration (SSCAN, ZSCAN) -----------------------------------------
+
+_M64 = (1 << 64) - 1
+
+
+def _rev64(v: int) -> int:
+    return int(format(v, "064b")[::-1], 2)
+
+
+def scan_buckets(members, n: int, cursor: int, count: int) -> tuple[int, list]:
+    """One SCAN step over a hashed collection of n members, with Redis's dictScan
+    guarantee (a member present from the first call to the last is returned at
+    least once, even if the collection grows or shrinks in between).
+
+    Members fall in 2**k buckets by hash (k chosen from n/count, at most 64
+    buckets so a full iteration costs at most 64 passes); the cursor walks the
+    buckets in reverse-binary order like Redis's. Returns (next cursor, members)."""
+    buckets = 1
+    target = n // max(count, 1)
+    while buckets < target and buckets < 64:
+        buckets <<= 1
+    mask = buckets - 1
+    if mask == 0:
+        return 0, list(members)
+    groups: dict = {}
+    for m in members:
+        b = hash(m) & mask
+        g = groups.get(b)
+        if g is None:
+            groups[b] = [m]
+        else:
+            g.append(m)
+    out: list = []
+    v = cursor & _M64
+    while True:
+        g = groups.get(v & mask)
+        if g:
+            out.extend(g)
+        v |= ~mask & _M64
+        v = _rev64(v)
+        v = (v + 1) & _M64
+        v = _rev64(v)
+        if v == 0 or len(out) >= count:
+            return v, out

@@ -1,0 +1,217 @@
+"""The sorted-set value (Redis's t_zset.c object).
+
+ZSetValue is a dict member -> score plus `sl`, a sortedcontainers.SortedList of
+(score, member) tuples: tuple order is Redis's order (score, then member
+bytewise), so ranks, rank ranges, score ranges and lex ranges are O(log n)
+bisections and slices. Iterating a ZSetValue yields its members in score order
+(SORT relies on it); use dict.keys(self) for the unordered fast path.
+
+Encoding follows Redis 7.0: "listpack" while at most zset-max-listpack-entries
+members of at most zset-max-listpack-value bytes, "skiplist" after that, for
+good. A listpack stores integral scores as integers, so -0 becomes 0 and ZSCAN
+prints such scores as integers; both are reproduced.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sortedcontainers import SortedList
+
+ZSET_BASE = 400
+MEMBER_OVERHEAD = 33 + 24 + 56 + 24      # key bytes, float, tuple, list/dict slots
+LLONG_HALF = (2 ** 63 - 1) // 2
+INF = math.inf
+_nextafter = math.nextafter
+
+
+def zset_limits(server) -> tuple[int, int]:
+    """(zset-max-listpack-entries, zset-max-listpack-value), Redis's defaults until
+    the config table has them."""
+    v = server.config.values
+    return v.get("zset-max-listpack-entries", 128), v.get("zset-max-listpack-value", 64)
+
+
+class ZSetValue(dict):
+    __slots__ = ("sl", "listpack", "mem")
+    type_name = b"zset"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sl = SortedList()
+        self.listpack = True
+        self.mem = ZSET_BASE
+
+    def __iter__(self):
+        for _s, m in self.sl:
+            yield m
+
+    def encoding(self) -> bytes:
+        return b"listpack" if self.listpack else b"skiplist"
+
+    def copy(self) -> "ZSetValue":
+        new = ZSetValue()
+        dict.update(new, self)
+        new.sl = SortedList(self.sl)
+        new.listpack = self.listpack
+        new.mem = self.mem
+        return new
+
+    def __reduce__(self):
+        return (_rebuild, (list(self.sl), self.listpack))
+
+    # -- mutation ------------------------------------------------------------
+
+    def insert(self, member: bytes, score: float, limits) -> None:
+        """Add a member known to be absent (Redis's zsetAdd insert path)."""
+        if self.listpack:
+            if len(self) + 1 > limits[0] or len(member) > limits[1]:
+                self.listpack = False
+            elif score == 0.0:
+                score = 0.0         # a listpack stores 0 for -0
+        if type(member) is not bytes:
+            member = bytes(member)
+        dict.__setitem__(self, member, score)
+        self.sl.add((score, member))
+        self.mem += len(member) + MEMBER_OVERHEAD
+
+    def update(self, member: bytes, old: float, score: float) -> None:
+        """Change the score of an existing member."""
+        if self.listpack and score == 0.0:
+            score = 0.0
+        if old == score:            # Redis compares with ==: 0 -> -0 keeps 0
+            return
+        sl = self.sl
+        sl.remove((old, member))
+        sl.add((score, member))
+        dict.__setitem__(self, member, score)
+
+    def delete(self, member: bytes) -> bool:
+        score = dict.pop(self, member, None)
+        if score is None:
+            return False
+        self.sl.remove((score, member))
+        self.mem -= len(member) + MEMBER_OVERHEAD
+        return True
+
+    def delete_slice(self, start: int, stop: int) -> int:
+        """Remove the members of ranks [start, stop); returns how many."""
+        sl = self.sl
+        items = sl[start:stop]
+        if not items:
+            return 0
+        pop = dict.pop
+        mem = 0
+        for _s, m in items:
+            pop(self, m)
+            mem += len(m) + MEMBER_OVERHEAD
+        if len(items) == len(sl):
+            sl.clear()
+        else:
+            del sl[start:stop]
+        self.mem -= mem
+        return len(items)
+
+    # -- queries -------------------------------------------------------------
+
+    def rank(self, member: bytes):
+        score = dict.get(self, member)
+        if score is None:
+            return None
+        return self.sl.index((score, member))
+
+    def score_range(self, lo: float, loex: bool, hi: float, hiex: bool) -> tuple[int, int]:
+        """Ranks [start, stop) of the members with lo <(=) score <(=) hi."""
+        sl = self.sl
+        if loex:
+            if lo == INF:
+                return 0, 0
+            start = sl.bisect_left((_nextafter(lo, INF), b""))
+        else:
+            start = sl.bisect_left((lo, b""))
+        if hiex:
+            stop = sl.bisect_left((hi, b""))
+        elif hi == INF:
+            stop = len(sl)
+        else:
+            stop = sl.bisect_left((_nextafter(hi, INF), b""))
+        if stop < start:
+            stop = start
+        return start, stop
+
+    def lex_range(self, lo, hi) -> tuple[int, int]:
+        """Ranks [start, stop) of the members inside lex bounds lo..hi (see
+        parse_lex: None for '-'/'+', else (value, exclusive)). Members are assumed
+        ordered bytewise, as Redis assumes (all scores equal)."""
+        sl = self.sl
+        n = len(sl)
+        if lo is None:
+            start = 0
+        else:
+            v, ex = lo
+            a, b = 0, n
+            while a < b:
+                mid = (a + b) // 2
+                m = sl[mid][1]
+                if (m > v) if ex else (m >= v):
+                    b = mid
+                else:
+                    a = mid + 1
+            start = a
+        if hi is None:
+            stop = n
+        else:
+            v, ex = hi
+            a, b = start, n
+            while a < b:
+                mid = (a + b) // 2
+                m = sl[mid][1]
+                if (m < v) if ex else (m <= v):
+                    a = mid + 1
+                else:
+                    b = mid
+            stop = a
+        return start, stop
+
+
+def _rebuild(pairs, listpack):
+    z = ZSetValue()
+    for s, m in pairs:
+        dict.__setitem__(z, m, s)
+        z.mem += len(m) + MEMBER_OVERHEAD
+    z.sl = SortedList(pairs)
+    z.listpack = listpack
+    return z
+
+
+def zset_from_pairs(pairs, limits) -> ZSetValue:
+    """A result zset (ZUNIONSTORE, GEORADIUS STORE ...) from unique (member, score)
+    pairs: built as a skiplist, converted to a listpack when small enough, as
+    Redis's zsetConvertToListpackIfNeeded."""
+    z = ZSetValue()
+    small = len(pairs) <= limits[0] and all(len(m) <= limits[1] for m, _s in pairs) \
+        if len(pairs) <= limits[0] else False
+    items = []
+    mem = 0
+    for m, s in pairs:
+        if small and s == 0.0:
+            s = 0.0
+        dict.__setitem__(z, m, s)
+        items.append((s, m))
+        mem += len(m) + MEMBER_OVERHEAD
+    z.sl = SortedList(items)
+    z.listpack = small
+    z.mem += mem
+    return z
+
+
+def score_to_scan_bytes(score: float, listpack: bool) -> bytes:
+    """A score as ZSCAN prints it: a listpack keeps integral scores (|v| <= LLONG_MAX/2)
+    as integers; otherwise Redis's d2string (%.17g)."""
+    if listpack and -LLONG_HALF <= score <= LLONG_HALF and score == int(score):
+        return b"%d" % int(score)
+    if score == INF:
+        return b"inf"
+    if score == -INF:
+        return b"-inf"
+    return b"%.17g" % score
