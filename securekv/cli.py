@@ -19,6 +19,7 @@ USAGE = """Usage: securekv-server [/path/to/securekv.conf] [options] [-]
 
 Examples:
        securekv-server (run the server with default conf)
+       echo 'maxmemory 128mb' | securekv-server -
        securekv-server /etc/securekv/6379.conf
        securekv-server --port 7777
        securekv-server /etc/mykv.conf --loglevel verbose -
@@ -30,7 +31,7 @@ Options are redis.conf directives (see conf/securekv.conf), given as --name valu
 
 def version_line() -> str:
     return (f"securekv-server v={securekv.__version__} redis_compat={securekv.REDIS_VERSION} "
-            f"python={sys.version.split()[0]}")
+            f"python={sys.version.split()[0]} bits=64")
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
@@ -41,26 +42,48 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+def parse_command_line(args: list[str]) -> tuple[str | None, bool, list[str]]:
+    """redis-server's main(): (config file, read stdin too, the option words).
+    The first argument is the file unless it starts with '-'; a lone '-' first
+    or last means "also read config from standard input"."""
+    path = None
+    j = 0
+    if args and not args[0].startswith("-"):
+        path = args[0]
+        j = 1
+    from_stdin = False
+    rest = []
+    n = len(args)
+    for i in range(j, n):
+        if args[i] == "-" and (i == 0 or i == n - 1):
+            from_stdin = True
+        else:
+            rest.append(args[i])
+    return path, from_stdin, rest
+
+
 def server_main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-v", "--version"):
         print(version_line())
         return 0
     if args and args[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0
-    # "-" anywhere after the file means: also read config from stdin (redis-server).
-    stdin_too = False
-    if "-" in args[1:]:
-        args = [args[0]] + [a for a in args[1:] if a != "-"]
-        stdin_too = True
-    from securekv.config import ConfigFileError, load, load_text
+        sys.stderr.write(USAGE)      # as redis-server: usage on stderr, exit code 1
+        return 1
+    from securekv.config import ConfigFileError, ConfigOpenError, load_config
+    path, from_stdin, options = parse_command_line(args)
+    stdin_text = None
+    if from_stdin:
+        _early_log("Reading config from stdin")
+        stdin_text = sys.stdin.read()
     try:
-        cfg = load(args)
-        if stdin_too:
-            load_text(cfg, sys.stdin.read(), "stdin")
+        cfg = load_config(path, options, stdin_text)
     except ConfigFileError as e:
         sys.stderr.write(e.report(securekv.REDIS_VERSION))
+        return 1
+    except ConfigOpenError as e:
+        sys.stdout.write(e.report())
+        sys.stdout.flush()
         return 1
     problem = check_startup_config(cfg)
     if problem:
@@ -68,6 +91,10 @@ def server_main(argv: list[str] | None = None) -> int:
         return 1
     from securekv.server import Server
     server = Server(cfg)
+    problem = check_server(server)
+    if problem:
+        sys.stderr.write(problem + "\n")
+        return 1
 
     async def run() -> int:
         try:
@@ -81,13 +108,48 @@ def server_main(argv: list[str] | None = None) -> int:
         return runner.run(run())
 
 
+def _early_log(msg: str) -> None:
+    """A warning before the server exists, in Redis's log format (role C)."""
+    import os
+    import time
+    now = time.time()
+    stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
+    sys.stdout.write(f"{os.getpid()}:C {stamp} # {msg}\n")
+    sys.stdout.flush()
+
+
+FATAL = "*** FATAL CONFIG ERROR: "
+
+# Non-default values securekv must not pretend to honour: refused at startup
+# until a subsystem claims the directive (securekv.config.claim).
+UNSUPPORTED = {
+    "replicaof": "'replicaof' is not supported yet: start without it.",
+    "aclfile": "'aclfile' is not supported yet: start without it.",
+    "tls-port": "'tls-port' is not supported yet: TLS is not available in this build.",
+    "cluster-enabled": "'cluster-enabled yes' is not supported: securekv has no cluster mode.",
+}
+
+
 def check_startup_config(cfg) -> str | None:
     """Directives securekv accepts for compatibility but cannot honour."""
+    from securekv.config import CLAIMED, TABLE
     if cfg["daemonize"]:
-        return ("*** FATAL CONFIG ERROR: 'daemonize yes' is not supported by securekv: "
+        return (FATAL + "'daemonize yes' is not supported by securekv: "
                 "run it in the foreground under a supervisor (systemd, docker, runit).")
     if cfg["syslog-enabled"]:
-        return "*** FATAL CONFIG ERROR: 'syslog-enabled yes' is not supported: use logfile."
+        return FATAL + "'syslog-enabled yes' is not supported: use logfile."
+    for name, why in UNSUPPORTED.items():
+        if name not in CLAIMED and cfg[name] != TABLE[name].default:
+            return FATAL + why
+    return None
+
+
+def check_server(server) -> str | None:
+    """Checks that need the subsystems loaded: `user` lines need the ACL engine."""
+    from securekv.config import CLAIMED
+    if server.config["user"] and "user" not in CLAIMED:
+        return (FATAL + "'user' directives are not supported yet: remove them or use "
+                "requirepass.")
     return None
 
 
