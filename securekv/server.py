@@ -112,6 +112,8 @@ class Server:
         self.start_hooks: list = []        # async hook(server) after the plain listeners (TLS ...)
         self.reset_hooks: list = []        # hook(client) on RESET (discard MULTI, unsubscribe ...)
         self.master_host = None            # set by replication
+        self.redactors: dict = {}          # command full name -> fn(argv) hiding secrets (logs)
+        self.tcp_servers: list = []        # TCP listeners (CONFIG SET port/bind rebinds them)
         self.ready_keys: dict = {}         # (db, key) -> None: keys touched with clients blocked on them
         self.serving_blocked = False
         self.blocked_clients = 0
@@ -183,6 +185,72 @@ class Server:
 
     def apply_latency_monitor_threshold(self, v):
         self.latency_threshold = v
+
+    def apply_maxmemory(self, v):
+        self.maxmemory = v
+
+    def apply_port(self, v):
+        if self.loop is not None and self.listeners:
+            self.rebind(self.config["bind"], v, "Unable to listen on this port. Check server logs.")
+
+    def apply_bind(self, v):
+        if self.loop is not None and self.listeners:
+            self.rebind(v, self.config["port"], "Failed to bind to specified addresses.")
+
+    def rebind(self, binds, port, error: str) -> None:
+        """CONFIG SET port/bind: bind the new sockets first (on failure nothing
+        changes and ConfigError(error) is raised), then swap the TCP listeners."""
+        from securekv.config import ConfigError
+        socks = []
+        if port:
+            try:
+                for addr in binds:
+                    s = self._bind_socket(addr, port, self.config["tcp-backlog"])
+                    if s is not None:
+                        socks.append(s)
+            except OSError as e:
+                self.log_warning(f"Could not bind {port}: {e.strerror}")
+                for s in socks:
+                    s.close()
+                raise ConfigError(error) from None
+        for srv in self.tcp_servers:
+            srv.close()
+            if srv in self.listeners:
+                self.listeners.remove(srv)
+        self.tcp_servers = []
+        self.listening_ports = [s.getsockname()[1] for s in socks]
+
+        async def serve(sock):
+            srv = await self.loop.create_server(lambda: Client(self), sock=sock)
+            self.listeners.append(srv)
+            self.tcp_servers.append(srv)
+        for s in socks:
+            self.loop.create_task(serve(s))
+
+    def _bind_socket(self, addr: str, port: int, backlog: int):
+        """A listening TCP socket for one bind address (None: optional and unavailable)."""
+        optional = addr.startswith("-")
+        host = addr[1:] if optional else addr
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        if host == "*":
+            host, family = "0.0.0.0", socket.AF_INET
+        elif host == "::*":
+            host, family = "::", socket.AF_INET6
+        s = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((host, port))
+            s.listen(backlog)
+            s.setblocking(False)
+        except OSError as e:
+            s.close()
+            if optional and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
+                                        errno.EPROTONOSUPPORT):
+                return None
+            raise
+        return s
 
     # -- logging -------------------------------------------------------------------
 
@@ -439,7 +507,7 @@ class Server:
 
     def redacted_argv(self, cmd, argv):
         """The argv as logs may show it: secrets replaced (the ACL issue extends it)."""
-        hook = getattr(cmd, "redact", None)
+        hook = getattr(cmd, "redact", None) or self.redactors.get(cmd.name)
         return hook(argv) if hook else argv
 
     def feed_monitors(self, c: Client, cmd, argv) -> None:
@@ -506,7 +574,7 @@ class Server:
             with open(pidfile, "w") as f:
                 f.write(f"{self.pid}\n")
         self.log_notice("Server initialized")
-        self.log_notice("Ready to accept connections tcp" if port else "Ready to accept connections")
+        self.log_notice("Ready to accept connections")
         self.cron_handle = self.loop.call_later(1.0 / self.hz, self.cron)
 
     async def _listen_tcp(self, binds, port, backlog) -> None:
@@ -529,6 +597,7 @@ class Server:
                 self.log_warning(f"Warning: Could not create server TCP listening socket {host}:{port}: {e.strerror}")
                 raise
             self.listeners.append(srv)
+            self.tcp_servers.append(srv)
             for s in srv.sockets:
                 self.listening_ports.append(s.getsockname()[1])
 
