@@ -102,7 +102,7 @@ class Server:
         self.active_expire = config["active-expire-enabled"]
         self.last_save = int(self.start_time)
         self.ops_samples: collections.deque = collections.deque(maxlen=16)
-        self.latency_events: dict = {}
+        self.latency_events: dict = {}             # event -> [max ms, deque of [time, ms]]
         self.paused_until = 0.0
         self.pause_kind = None
         self._logfile = None
@@ -113,6 +113,7 @@ class Server:
         self.reset_hooks: list = []        # hook(client) on RESET (discard MULTI, unsubscribe ...)
         self.master_host = None            # set by replication
         self.redactors: dict = {}          # command full name -> fn(argv) hiding secrets (logs)
+        self.protected_error = None        # fn(c, cmd) -> error | None for "protected" commands
         self.tcp_servers: list = []        # TCP listeners (CONFIG SET port/bind rebinds them)
         self.ready_keys: dict = {}         # (db, key) -> None: keys touched with clients blocked on them
         self.serving_blocked = False
@@ -160,7 +161,19 @@ class Server:
         self.maxclients = v
 
     def apply_slowlog_log_slower_than(self, v):
-        self.slowlog_threshold = v
+        self.slowlog_log_slower_than = v
+        self._update_slow_gate()
+
+    def _update_slow_gate(self) -> None:
+        """dispatch calls slowlog_add when a command took >= `slowlog_threshold` us:
+        the smaller of the slow log's and the latency monitor's thresholds (-1: off),
+        so the latency monitor costs the hot path nothing."""
+        slow = getattr(self, "slowlog_log_slower_than", -1)
+        lat = getattr(self, "latency_threshold", 0) * 1000
+        if lat > 0 and (slow < 0 or lat < slow):
+            self.slowlog_threshold = lat
+        else:
+            self.slowlog_threshold = slow
 
     def apply_slowlog_max_len(self, v):
         if self.slowlog.maxlen != v:
@@ -185,6 +198,7 @@ class Server:
 
     def apply_latency_monitor_threshold(self, v):
         self.latency_threshold = v
+        self._update_slow_gate()
 
     def apply_maxmemory(self, v):
         self.maxmemory = v
@@ -349,7 +363,8 @@ class Server:
         """Recompute whether the dispatch gate must examine this client."""
         c.gated = (not c.authenticated or c.multi is not None
                    or (c.resp == 2 and bool(c.subscriptions or c.psubscriptions or c.ssubscriptions))
-                   or (c.user is not None and getattr(c.user, "restricted", False)))
+                   or (c.user is not None and getattr(c.user, "restricted", False))
+                   or c.monitor)
 
     def update_server_gate(self) -> None:
         self.gated = (self.paused_until > 0 or self.oom_check is not None
@@ -357,6 +372,13 @@ class Server:
 
     def gate(self, c: Client, cmd, argv) -> bool:
         """The checks between arity and call, in Redis's order. False: rejected/queued."""
+        if "protected" in cmd.flags and self.protected_error is not None:
+            err = self.protected_error(c, cmd)      # DEBUG and enable-debug-command
+            if err is not None:
+                error_reply(c, err, cmd, rejected=True)
+                if c.multi is not None:
+                    c.multi_error = True
+                return False
         if not c.authenticated and not cmd.no_auth:
             error_reply(c, "NOAUTH Authentication required.", cmd, rejected=True)
             if c.multi is not None:
@@ -378,6 +400,9 @@ class Server:
             if err is not None:
                 error_reply(c, err, cmd, rejected=True)
                 return False
+        if c.monitor and (cmd.is_write or cmd.is_readonly or cmd.has("may_replicate")):
+            error_reply(c, "ERR Replica can't interact with the keyspace", cmd, rejected=True)
+            return False
         if (c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions)
                 and not cmd.pubsub_ok):
             error_reply(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
@@ -488,7 +513,10 @@ class Server:
     # -- slow log and MONITOR ---------------------------------------------------------
 
     def slowlog_add(self, c: Client, cmd, argv, dur: int) -> None:
-        if cmd.has("skip_slowlog"):
+        lat = self.latency_threshold
+        if lat and dur // 1000 >= lat:
+            self.latency_add_sample("fast-command" if cmd.is_fast else "command", dur // 1000)
+        if cmd.has("skip_slowlog") or not 0 <= self.slowlog_log_slower_than <= dur:
             return
         args = self.redacted_argv(cmd, argv)
         shown = []
@@ -516,8 +544,8 @@ class Server:
         line = "+%.6f [%d %s] %s\r\n" % (now, c.db.id, "unix:" + c.addr[0] if c.unix else c.peer(),
                                           " ".join(_repr_arg(a) for a in args))
         data = line.encode()
-        for m in list(self.monitors):
-            if m is not c and not m.closing:
+        for m in list(self.monitors):          # the monitor sees its own commands too
+            if not m.closing:
                 m.out.append(data)
                 m.flush()
 
