@@ -533,6 +533,22 @@ class Server:
                                  c.peer().encode(), c.name))
         self.slowlog_next_id += 1
 
+    def latency_add_sample(self, event: str, ms: int) -> None:
+        """Redis's latencyAddSample: per event the all-time max and up to 160 samples,
+        one per second (a later sample in the same second keeps the larger latency)."""
+        ts = self.latency_events.get(event)
+        now = int(time.time())
+        if ts is None:
+            ts = self.latency_events[event] = [0, collections.deque(maxlen=160)]
+        if ms > ts[0]:
+            ts[0] = ms
+        samples = ts[1]
+        if samples and samples[-1][0] == now:
+            if ms > samples[-1][1]:
+                samples[-1][1] = ms
+            return
+        samples.append([now, ms])
+
     def redacted_argv(self, cmd, argv):
         """The argv as logs may show it: secrets replaced (the ACL issue extends it)."""
         hook = getattr(cmd, "redact", None) or self.redactors.get(cmd.name)
