@@ -91,7 +91,7 @@ def config_set(c, argv):
         raise CommandError(SYNTAX)
     server = c.server
     cfg = server.config
-    chosen: list = []
+    chosen: list = []             # (entry name as Redis reports it, directive)
     invalid_arg = None
     errstr = None
     err_arg = None
@@ -111,24 +111,24 @@ def config_set(c, argv):
             err_arg = raw
             invalid = True
             continue
-        if any(x is d for x in chosen):
+        entry = _s(raw).lower()
+        if any(e == entry for e, _ in chosen):
             errstr = "duplicate parameter"
             err_arg = raw
             invalid = True
             continue
-        chosen.append(d)
+        chosen.append((entry, d))
     if invalid:
         _fail(invalid_arg, err_arg, errstr)
-    pairs = [(_lookup_name(argv[i]), argv[i + 1]) for i in range(2, len(argv), 2)]
-    old = {d.name: cfgmod._copy(cfg.values[d.name]) for d in chosen}
+    old = {d.name: cfgmod._copy(cfg.values[d.name]) for _, d in chosen}
     changed: list[tuple] = []
-    for (shown, d), value in zip(pairs, (argv[i + 1] for i in range(2, len(argv), 2))):
+    for (entry, d), i in zip(chosen, range(3, len(argv), 2)):
         try:
-            if cfg.set_value(d.name, _s(value)):
-                changed.append((shown, d))
+            if cfg.set_value(d.name, _s(argv[i])):
+                changed.append((entry, d))
         except ConfigError as e:
             _restore(server, old, ())
-            _fail(None, shown, e.message)
+            _fail(None, entry, e.message)
     applied = []
     for shown, d in changed:
         try:
@@ -143,13 +143,6 @@ def config_set(c, argv):
     if audit is not None:
         audit(c, [d.name for _, d in changed])
     return OK
-
-
-def _lookup_name(raw: bytes):
-    """(the entry name Redis reports in errors, directive): the alias or primary name."""
-    d = _lookup(raw)
-    name = _s(raw).lower()
-    return (name if name in TABLE or name in cfgmod.ALIASES else d.name), d
 
 
 def _restore(server, old: dict, applied) -> None:
