@@ -491,6 +491,7 @@ _LD_BITS = 64
 _LD_EMIN = -16445           # exponent of the least significant bit of a subnormal
 _LD_INF = "inf"
 MAX_LONG_DOUBLE_CHARS = 5 * 1024
+_TEN_4000 = 10 ** 4000
 
 _DEC_RE = None
 _HEX_RE = None
@@ -555,8 +556,18 @@ def parse_long_double(arg: bytes, err: str = NOT_FLOAT):
     if not ip and not fp:
         raise CommandError(err)
     digits = ip + fp
-    mant = int(digits, base)
-    exp = int(ex) if ex else 0
+    if base == 16:
+        mant = int(digits, 16)
+    elif len(digits) > 4000:    # beyond Python's str-to-int digit limit: two halves
+        mant = int(digits[:-4000]) * _TEN_4000 + int(digits[-4000:])
+    else:
+        mant = int(digits)
+    exp = 0
+    if ex:
+        mag_digits = ex.lstrip(b"+-").lstrip(b"0")
+        exp = int(mag_digits) if len(mag_digits) <= 12 else 10 ** 12
+        if ex[:1] == b"-":
+            exp = -exp
     if mant == 0:
         return (0, 0)
     if base == 10:
@@ -607,7 +618,11 @@ def format_long_double_human(v) -> bytes:
         r2 = 2 * r
         if r2 > d or (r2 == d and q & 1):
             q += 1
-    digits = b"%018d" % q
+    if q >= _TEN_4000:      # beyond Python's int-to-str digit limit: two halves
+        hi, lo = divmod(q, _TEN_4000)
+        digits = b"%d%04000d" % (hi, lo)
+    else:
+        digits = b"%018d" % q
     s = digits[:-17] + b"." + digits[-17:]
     s = s.rstrip(b"0")
     if s.endswith(b"."):
