@@ -1040,24 +1040,6 @@ def _c_atoi(b: bytes) -> int:
     return int(s[:j]) if j > i else 0
 
 
-def object_encoding(v) -> str:
-    """OBJECT ENCODING as Redis would report it; containers may carry `encoding`."""
-    t = type(v)
-    if t is bytes:
-        from securekv.net.resp import _strict_int
-        if len(v) <= 20 and _strict_int(v) is not None:
-            return "int"
-        return "embstr" if len(v) <= 44 else "raw"
-    if t is bytearray:
-        return "raw"
-    enc = getattr(v, "encoding", None)
-    if isinstance(enc, bytes):
-        return enc.decode()
-    if isinstance(enc, str):
-        return enc
-    return "unknown"
-
-
 def _rdb_len_bytes(n: int) -> int:
     return 1 if n < 64 else 2 if n < 16384 else 5 if n < 2 ** 32 else 9
 
@@ -1080,20 +1062,33 @@ def serialized_length(v) -> int:
 
 
 def _debug_object(c, key: bytes) -> str:
+    """debug.c's DEBUG OBJECT line; the address is the Python object's, lru the
+    current LRU clock and the idle time 0 (access times are not tracked)."""
+    from securekv.commands.keys import (OBJ_SHARED_INTEGERS, OBJ_SHARED_REFCOUNT,
+                                        _shared_integers, encoding_name)
+    from securekv.net.resp import _strict_int
     v = c.db.lookup(key)
     if v is None:
         raise CommandError(NO_SUCH_KEY)
-    enc = object_encoding(v)
+    enc = encoding_name(v)
     refcount = 1
-    if enc == "int":
-        n = int(v)
-        policy = _cfg(c.server, "maxmemory-policy", "noeviction")
-        if 0 <= n < 10000 and (not _cfg(c.server, "maxmemory", 0)
-                               or not ("lru" in policy or "lfu" in policy)):
-            refcount = 2147483647
+    if enc == b"int" and len(v) <= 5:
+        n = _strict_int(bytes(v))
+        if n is not None and 0 <= n < OBJ_SHARED_INTEGERS and _shared_integers(c):
+            refcount = OBJ_SHARED_REFCOUNT
     lru = int(time.time()) & ((1 << 24) - 1)
-    return ("Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d"
-            % (id(v), refcount, enc, serialized_length(v), lru, 0))
+    extra = ""
+    if enc == b"quicklist":
+        # Node layout is not Redis's: nodes as 8 KiB listpacks (list-max-listpack-size -2).
+        size = getattr(v, "mem", 0)
+        nodes = max(1, -(-size // 8192))
+        extra = (" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%s ql_compressed:%d "
+                 "ql_uncompressed_size:%d" % (nodes, len(v) / nodes,
+                                              _cfg(c.server, "list-max-listpack-size", -2),
+                                              int(_cfg(c.server, "list-compress-depth", 0) != 0),
+                                              size))
+    return ("Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s"
+            % (id(v), refcount, enc.decode(), serialized_length(v), lru, 0, extra))
 
 
 _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rewrite-force-all",
