@@ -165,13 +165,22 @@ class Type:
 class Bool(Type):
     kind = "bool"
 
+    def __init__(self, check: Callable[[bool], str | None] | None = None) -> None:
+        self.check = check
+
     def parse(self, d, s):
         t = s.lower()
         if t == "yes":
-            return True
-        if t == "no":
-            return False
-        raise ConfigError("argument must be 'yes' or 'no'")
+            v = True
+        elif t == "no":
+            v = False
+        else:
+            raise ConfigError("argument must be 'yes' or 'no'")
+        if self.check is not None:
+            e = self.check(v)
+            if e:
+                raise ConfigError(e)
+        return v
 
     def render(self, d, v):
         return "yes" if v else "no"
@@ -334,6 +343,7 @@ class Directive:
     fixup: Callable[[Any], Any] | None = None   # normalise after validation (hz clamp)
     combine: Callable[[Any, Any, bool], Any] | None = None   # (old, new, first) -> value
     always_rewrite: bool = False  # REWRITE writes it even at its default (Redis's force=1)
+    on_set: Callable[[Any], Any] | None = None  # CONFIG SET only: adjust or refuse (apply step)
 
     def parse(self, s: str) -> Any:
         return self.type.parse(self, s)
@@ -626,6 +636,22 @@ def _title_check(s: str) -> str | None:
     return None
 
 
+def _no_defrag(v: bool) -> str | None:
+    if v:
+        return ("Active defragmentation cannot be enabled: it requires a Redis server compiled "
+                "with a modified Jemalloc like the one shipped by default with the Redis source "
+                "distribution")
+    return None
+
+
+def _tls_on_set(v):
+    """TLS directives that turn TLS on fail at run time until TLS exists (Redis's
+    applyTlsCfg failing without certificates)."""
+    if v and "tls" not in CLAIMED:
+        raise ConfigError("Unable to update TLS configuration. Check server logs.")
+    return v
+
+
 def _hz_clamp(v: int) -> int:
     return min(max(v, 1), 500)
 
@@ -901,7 +927,7 @@ for _name, _type, _def, _doc in (
         ("repl-timeout", _int(1), 60, "Replication timeout in seconds."),
         ("repl-disable-tcp-nodelay", Bool(), False, "Disable TCP_NODELAY on the replica link."),
         ("repl-backlog-size", Int(1, LLONG_MAX, memory=True), 1024 * 1024,
-         "Size of the replication backlog."),
+         "Size of the replication backlog (CONFIG SET raises it to at least 16kb)."),
         ("repl-backlog-ttl", Int(0, LLONG_MAX), 3600,
          "Free the backlog after this many seconds without replicas."),
         ("replica-ignore-disk-write-errors", Bool(), False,
@@ -910,6 +936,8 @@ for _name, _type, _def, _doc in (
          "What to do when a propagated command fails on a replica."),
 ):
     compat(_name, _type, _def, _doc, section="replication")
+
+TABLE["repl-backlog-size"].on_set = lambda v: max(v, 16 * 1024)
 
 # memory and eviction
 directive("maxmemory", MEM, 0, section="memory",
@@ -943,8 +971,9 @@ directive("jemalloc-bg-thread", Bool(), True, section="memory", compat=True,
           doc="jemalloc background purging. " + COMPAT)
 directive("activerehashing", Bool(), True, section="memory", compat=True,
           doc="Incremental rehashing in the cron. " + COMPAT)
-directive("activedefrag", Bool(), False, section="memory", compat=True,
-          doc="Active defragmentation. " + COMPAT)
+directive("activedefrag", Bool(_no_defrag), False, section="memory",
+          doc="Active defragmentation: not available in securekv, so 'yes' is refused (as by "
+              "a Redis built without jemalloc's defrag support).")
 for _name, _type, _def in (
         ("active-defrag-ignore-bytes", _size(1, LLONG_MAX, memory=True), 100 * 1024 * 1024),
         ("active-defrag-threshold-lower", Int(0, 1000), 10),
@@ -1034,7 +1063,7 @@ for _name, _type, _def, _mut in (
     compat(_name, _type, _def, "Cluster mode.", mutable=_mut, section="cluster")
 
 # TLS (the TLS issue gives these effect)
-directive("tls-port", Int(0, 65535), 0, section="tls", compat=True,
+directive("tls-port", Int(0, 65535), 0, section="tls", compat=True, on_set=_tls_on_set,
           doc="TLS port (0: none). securekv refuses to start with a TLS port until TLS is "
               "implemented. " + COMPAT)
 for _name, _type, _def, _secret in (
@@ -1059,6 +1088,7 @@ for _name, _type, _def, _secret in (
         ("tls-session-cache-timeout", _int(), 300, False),
 ):
     compat(_name, _type, _def, "TLS.", secret=_secret, section="tls")
+TABLE["tls-replication"].on_set = TABLE["tls-cluster"].on_set = _tls_on_set
 
 # Redis's hidden directives (CONFIG GET by exact name only)
 for _name, _type, _def in (
@@ -1123,6 +1153,8 @@ class Config:
         v = d.parse_args(args)
         if d.combine is not None:
             v = d.combine(self.values[name], v, True)
+        if d.on_set is not None:
+            v = d.on_set(v)
         if v == self.values[name] and name != "dir":
             return False
         self.values[name] = v
