@@ -1,0 +1,361 @@
+"""The stream type (Redis's t_stream.c data model).
+
+An entry ID (ms, seq) is kept as one int `ms << 64 | seq`, so IDs compare,
+sort and bisect as plain ints. Entries live in two parallel sorted lists,
+`ids` and `vals` (each value a flat [field, value, ...] list): range queries
+are a bisect, appends are O(1), trimming from the front is one slice delete.
+
+Redis stores entries in listpack "nodes" (of at most stream-node-max-entries
+entries, counting XDEL'd ones still inside, and about stream-node-max-bytes).
+Approximate trimming (`~`) removes whole nodes only, and XINFO reports the
+node count as radix-tree-keys, so the node boundaries are modelled here too:
+`node_first` (the master ID of each node), `node_live` (entries not deleted),
+`node_total` (entries ever appended to the node), `node_last` (the last ID
+appended) and `node_bytes` (an estimate of the listpack size). Listpack sizes
+are estimated, not computed byte for byte: streams whose entries are large
+enough to split nodes by bytes rather than by count may get node boundaries
+slightly different from Redis's.
+
+Consumer groups: a group has `last_id`, `entries_read` (-1 when unknown), a
+PEL (SortedDict id -> NACK) and consumers (dict name -> Consumer, each with
+its own PEL sharing the NACK objects), as Redis's streamCG.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from sortedcontainers import SortedDict
+
+SEQ_MASK = (1 << 64) - 1
+MAX_ID = (1 << 128) - 1
+INVALID_ENTRIES_READ = -1
+
+ENTRY_OVERHEAD = 96        # list slots, the flat list object, the int ID
+NACK_OVERHEAD = 120
+
+
+def fmt_id(i: int) -> bytes:
+    """An ID as Redis prints it: `<ms>-<seq>`."""
+    return b"%d-%d" % (i >> 64, i & SEQ_MASK)
+
+
+def incr_id(i: int) -> int | None:
+    """streamIncrID: the next ID, or None past the last possible one."""
+    return None if i >= MAX_ID else i + 1
+
+
+def decr_id(i: int) -> int | None:
+    """streamDecrID: the previous ID, or None before 0-0."""
+    return None if i <= 0 else i - 1
+
+
+def _flat_size(flat) -> int:
+    n = 0
+    for x in flat:
+        n += len(x)
+    return n
+
+
+class NACK:
+    __slots__ = ("delivery_time", "delivery_count", "consumer")
+
+    def __init__(self, consumer, now: int) -> None:
+        self.delivery_time = now
+        self.delivery_count = 1
+        self.consumer = consumer
+
+
+class Consumer:
+    __slots__ = ("name", "seen_time", "pel")
+
+    def __init__(self, name: bytes, now: int) -> None:
+        self.name = name
+        self.seen_time = now
+        self.pel = SortedDict()
+
+
+class Group:
+    __slots__ = ("last_id", "entries_read", "pel", "consumers")
+
+    def __init__(self, last_id: int, entries_read: int) -> None:
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel = SortedDict()          # id -> NACK
+        self.consumers: dict = {}        # name -> Consumer
+
+    def sorted_consumers(self):
+        """Consumers in Redis's (rax, bytewise) order."""
+        return [self.consumers[k] for k in sorted(self.consumers)]
+
+
+class Stream:
+    type_name = b"stream"
+    __slots__ = ("ids", "vals", "last_id", "max_deleted", "entries_added", "groups",
+                 "node_first", "node_live", "node_total", "node_last", "node_bytes", "mem")
+
+    def __init__(self) -> None:
+        self.ids: list = []
+        self.vals: list = []
+        self.last_id = 0
+        self.max_deleted = 0
+        self.entries_added = 0
+        self.groups: dict = {}
+        self.node_first: list = []
+        self.node_live: list = []
+        self.node_total: list = []
+        self.node_last: list = []
+        self.node_bytes: list = []
+        self.mem = 200
+
+    def encoding(self) -> bytes:
+        return b"stream"
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def copy(self) -> "Stream":
+        s = Stream()
+        s.ids = list(self.ids)
+        s.vals = [list(v) for v in self.vals]
+        s.last_id = self.last_id
+        s.max_deleted = self.max_deleted
+        s.entries_added = self.entries_added
+        s.node_first = list(self.node_first)
+        s.node_live = list(self.node_live)
+        s.node_total = list(self.node_total)
+        s.node_last = list(self.node_last)
+        s.node_bytes = list(self.node_bytes)
+        for name, g in self.groups.items():
+            ng = Group(g.last_id, g.entries_read)
+            for cname, cons in g.consumers.items():
+                nc = Consumer(cname, cons.seen_time)
+                ng.consumers[cname] = nc
+            for i, nack in g.pel.items():
+                nn = NACK(None, nack.delivery_time)
+                nn.delivery_count = nack.delivery_count
+                if nack.consumer is not None:
+                    nc = ng.consumers[nack.consumer.name]
+                    nn.consumer = nc
+                    nc.pel[i] = nn
+                ng.pel[i] = nn
+            s.groups[name] = ng
+        s.mem = self.mem
+        return s
+
+    __copy__ = copy
+
+    # -- IDs -----------------------------------------------------------------
+
+    @property
+    def first_id(self) -> int:
+        """The recorded first entry ID (0-0 when empty)."""
+        return self.ids[0] if self.ids else 0
+
+    def top_id(self) -> int:
+        """streamLastValidID: the last entry's ID (0-0 when empty)."""
+        return self.ids[-1] if self.ids else 0
+
+    def has(self, i: int) -> bool:
+        ids = self.ids
+        k = bisect_left(ids, i)
+        return k < len(ids) and ids[k] == i
+
+    def get(self, i: int):
+        ids = self.ids
+        k = bisect_left(ids, i)
+        if k < len(ids) and ids[k] == i:
+            return self.vals[k]
+        return None
+
+    # -- mutation ------------------------------------------------------------
+
+    def append(self, i: int, flat: list, node_max_entries: int, node_max_bytes: int) -> int:
+        """Append an entry with ID i (> last_id); returns the memory delta."""
+        size = _flat_size(flat)
+        ebytes = size + 2 * len(flat) + 6
+        nf = self.node_first
+        new_node = not nf
+        if not new_node:
+            if node_max_bytes and self.node_bytes[-1] + size >= node_max_bytes:
+                new_node = True
+            elif node_max_entries and self.node_total[-1] >= node_max_entries:
+                new_node = True
+        if new_node:
+            nf.append(i)
+            self.node_live.append(1)
+            self.node_total.append(1)
+            self.node_last.append(i)
+            # The master entry repeats the fields.
+            self.node_bytes.append(16 + ebytes + size // 2)
+        else:
+            self.node_live[-1] += 1
+            self.node_total[-1] += 1
+            self.node_last[-1] = i
+            self.node_bytes[-1] += ebytes
+        self.ids.append(i)
+        self.vals.append(flat)
+        self.last_id = i
+        self.entries_added += 1
+        delta = ENTRY_OVERHEAD + size + 8 * len(flat)
+        self.mem += delta
+        return delta
+
+    def _drop_node(self, n: int) -> None:
+        del self.node_first[n]
+        del self.node_live[n]
+        del self.node_total[n]
+        del self.node_last[n]
+        del self.node_bytes[n]
+
+    def delete(self, i: int) -> int:
+        """streamDeleteItem: remove entry i; returns the memory delta (0 if absent,
+        check with `has` first)."""
+        ids = self.ids
+        k = bisect_left(ids, i)
+        if k >= len(ids) or ids[k] != i:
+            return 0
+        flat = self.vals[k]
+        del ids[k]
+        del self.vals[k]
+        n = bisect_right(self.node_first, i) - 1
+        self.node_live[n] -= 1
+        if self.node_live[n] == 0:
+            self._drop_node(n)
+        delta = -(ENTRY_OVERHEAD + _flat_size(flat) + 8 * len(flat))
+        self.mem += delta
+        return delta
+
+    def _drop_front(self, count: int) -> int:
+        if count <= 0:
+            return 0
+        vals = self.vals
+        size = 0
+        for k in range(count):
+            flat = vals[k]
+            size += ENTRY_OVERHEAD + _flat_size(flat) + 8 * len(flat)
+        del self.ids[:count]
+        del vals[:count]
+        self.mem -= size
+        return -size
+
+    def trim(self, maxlen: int | None, minid: int | None, approx: bool, limit: int):
+        """streamTrim: MAXLEN (maxlen) or MINID (minid) trimming. Returns
+        (entries deleted, memory delta)."""
+        deleted = 0
+        drop = 0
+        while self.node_first:
+            length = len(self.ids) - drop
+            if maxlen is not None and length <= maxlen:
+                break
+            live = self.node_live[0]
+            if limit and deleted + live > limit:
+                break
+            if maxlen is not None:
+                remove_node = length - live >= maxlen
+            else:
+                remove_node = self.node_last[0] < minid
+            if remove_node:
+                self._drop_node(0)
+                drop += live
+                deleted += live
+                continue
+            if approx:
+                break
+            # Delete entries inside the first node one by one.
+            ids = self.ids
+            nxt = self.node_first[1] if len(self.node_first) > 1 else None
+            k = drop
+            end = len(ids)
+            while k < end:
+                if nxt is not None and ids[k] >= nxt:
+                    break
+                if maxlen is not None:
+                    if len(ids) - k <= maxlen:
+                        break
+                elif ids[k] >= minid:
+                    break
+                k += 1
+            n = k - drop
+            self.node_live[0] -= n
+            drop = k
+            deleted += n
+            break
+        return deleted, self._drop_front(drop)
+
+    # -- groups --------------------------------------------------------------
+
+    def estimate_entries_read(self, i: int) -> int:
+        """streamEstimateDistanceFromFirstEverEntry."""
+        if not self.entries_added:
+            return 0
+        length = len(self.ids)
+        if not length and i <= self.last_id:
+            return self.entries_added
+        if i == self.last_id:
+            return self.entries_added
+        if i > self.last_id:
+            return INVALID_ENTRIES_READ
+        first = self.first_id
+        if self.max_deleted == 0 or self.max_deleted < first:
+            if i < first:
+                return self.entries_added - length
+            if i == first:
+                return self.entries_added - length + 1
+        return INVALID_ENTRIES_READ
+
+    def range_has_tombstones(self, start: int, end: int = MAX_ID) -> bool:
+        """streamRangeHasTombstones."""
+        if not self.ids or self.max_deleted == 0:
+            return False
+        if self.first_id > self.max_deleted:
+            return False
+        return start <= self.max_deleted <= end
+
+    def group_lag(self, g: Group):
+        """streamReplyWithCGLag: the lag, or None when it cannot be known."""
+        if not self.entries_added:
+            return 0
+        if g.entries_read != INVALID_ENTRIES_READ and not self.range_has_tombstones(g.last_id):
+            return self.entries_added - g.entries_read
+        er = self.estimate_entries_read(g.last_id)
+        if er != INVALID_ENTRIES_READ:
+            return self.entries_added - er
+        return None
+
+    def sorted_groups(self):
+        return [(k, self.groups[k]) for k in sorted(self.groups)]
+
+
+def rax_nodes(keys: list) -> int:
+    """The node count of a Redis rax holding these 16-byte big-endian keys
+    (the radix-tree-nodes of XINFO STREAM), for a tree built by insertions."""
+    if not keys:
+        return 1
+    bkeys = [k.to_bytes(16, "big") for k in keys]
+
+    def count(lo: int, hi: int, depth: int) -> int:
+        # Nodes strictly below a node at `depth` covering bkeys[lo:hi].
+        if depth == 16:
+            return 0
+        # Common prefix from depth among the group.
+        a, b = bkeys[lo], bkeys[hi - 1]
+        d = depth
+        while d < 16 and a[d] == b[d]:
+            d += 1
+        if d > depth:
+            # A compressed node spanning depth..d, then the child node.
+            return 1 + count(lo, hi, d) if d < 16 else 1
+        # A branching node: one child per distinct byte at `depth`.
+        n = 0
+        i = lo
+        while i < hi:
+            ch = bkeys[i][depth]
+            j = i
+            while j < hi and bkeys[j][depth] == ch:
+                j += 1
+            n += 1 + count(i, j, depth + 1)
+            i = j
+        return n
+
+    return 1 + count(0, len(bkeys), 0)
