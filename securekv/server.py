@@ -150,6 +150,8 @@ class Server:
 
     def apply_client_output_buffer_limit(self, v):
         self.obuf_limits = dict(v)
+        for c in self.clients.values():
+            c.apply_obuf_limits()
 
     def apply_tcp_keepalive(self, v):
         self.tcp_keepalive = v
@@ -409,11 +411,12 @@ class Server:
                         "PING / QUIT / RESET are allowed in this context" % cmd.name, cmd,
                         rejected=True)
             return False
+        # CLIENT PAUSE defers before MULTI queueing, as processCommand does.
+        if self.paused_until and self.pause_blocks(c, cmd, argv):
+            return False
         if c.multi is not None and not cmd.multi_exempt:
             c.multi.append((cmd, argv))
             c.out.append(b"+QUEUED\r\n")
-            return False
-        if self.paused_until and self.pause_blocks(c, cmd):
             return False
         return True
 
@@ -421,8 +424,8 @@ class Server:
         if not self.serving_blocked:
             blocking.serve_ready_keys(self)
 
-    def pause_blocks(self, c: Client, cmd) -> bool:
-        """CLIENT PAUSE: defer this client's commands (set by the client family)."""
+    def pause_blocks(self, c: Client, cmd, argv) -> bool:
+        """CLIENT PAUSE: defer this client's command (replaced by the client family)."""
         return False
 
     def apply_reply_mode(self, c: Client, mark: int) -> None:

@@ -14,6 +14,25 @@ Flow control lives in `pause_writing`/`resume_writing`: while the transport
 holds more unsent output than its high-water mark, the client is not read
 from (backpressure). Output-buffer limits (client-output-buffer-limit) are
 checked after each write and close the client like Redis.
+
+Design decisions (measured with bench/compare before and after):
+
+* One read batch may hold thousands of pipelined requests; their replies are
+  joined into one write. So that one batch cannot build an unbounded reply
+  (GETs of a 1 MB value), the loop looks at the output every OUT_CHECK_CHUNKS
+  chunks (one len() per command) and, past OUT_FLUSH_BYTES, writes early. If
+  that write pushes the transport past its high-water mark, the rest of the
+  batch waits in `pending` and runs from `resume_writing`: the server never
+  holds more than about one high-water mark plus one chunk of replies for a
+  client that does not read.
+* client-output-buffer-limit applies to what the transport has not yet sent
+  (Redis's reply list). A class with a hard or soft limit raises the
+  transport's high-water mark above that limit, so a client that does not read
+  is disconnected at the limit as in Redis rather than paused forever; a class
+  without limits (normal, by default) is paused at the default mark instead.
+  Clients paused at a soft limit are re-checked by the cron (`obuf_cron`).
+* Protocol errors carry bytes (`ProtocolError.message`): Redis quotes the
+  offending byte raw.
 """
 
 from __future__ import annotations
@@ -23,7 +42,11 @@ import collections
 import socket
 import time
 
+from securekv.lifecycle import on_init
 from securekv.net.resp import ProtocolError, QueryBufferLimit, RequestParser
+
+OUT_CHECK_CHUNKS = 16          # look at the batch's output size every this many chunks
+OUT_FLUSH_BYTES = 64 * 1024    # ... and write it early past this many bytes
 
 # Client flags as CLIENT LIST prints them.
 FLAG_MULTI = "x"
@@ -130,7 +153,19 @@ class Client(asyncio.Protocol):
         else:
             self.addr = (peer[0], peer[1]) if peer else ("?", 0)
             self.laddr = (local[0], local[1]) if local else ("?", 0)
+        self.apply_obuf_limits()
         server.client_connected(self)
+
+    def apply_obuf_limits(self) -> None:
+        """Set the transport's high-water mark for this client's output-buffer class."""
+        t = self.transport
+        if t is None or self.closing:
+            return
+        limits = self.server.obuf_limits.get(self.kind)
+        if limits is not None and (limits[0] or limits[1]):
+            t.set_write_buffer_limits(high=max(limits[0], limits[1]) + 1)
+        else:
+            t.set_write_buffer_limits()
 
     def connection_lost(self, exc) -> None:
         self.closing = True
@@ -144,7 +179,13 @@ class Client(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        if not self.reading_paused and self.transport is not None and not self.closing:
+        if self.transport is None or self.closing:
+            return
+        if self.pending and not self.blocked:
+            # The rest of a batch cut short by backpressure (not from inside
+            # the transport's callback).
+            self.server.loop.call_soon(self.resume)
+        elif not self.reading_paused:
             self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
@@ -163,14 +204,24 @@ class Client(asyncio.Protocol):
             self._enqueue(reqs, err)
             return
         execute = self.server.execute
+        out = self.out
+        check = OUT_CHECK_CHUNKS
         n = len(reqs)
-        for i in range(n):
+        i = 0
+        while i < n:
             execute(self, reqs[i])
+            i += 1
             if self.blocked or self.closing or self.close_after_reply:
-                if i + 1 < n and not (self.closing or self.close_after_reply):
-                    self._enqueue(reqs[i + 1:], err)
-                    err = None
                 break
+            if len(out) >= check:
+                if sum(map(len, out)) >= OUT_FLUSH_BYTES:
+                    self.flush()
+                    if self.write_paused or self.closing:
+                        break
+                check = len(out) + OUT_CHECK_CHUNKS
+        if i < n and not (self.closing or self.close_after_reply):
+            self._enqueue(reqs[i:], err)
+            err = None
         if err is not None and not self.closing and not self.close_after_reply:
             self.protocol_error(err)
         self.flush()
@@ -186,16 +237,24 @@ class Client(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume(self) -> None:
-        """Run requests deferred while blocked, then read again."""
+        """Run requests deferred while blocked (or cut short by backpressure),
+        then read again."""
         pending = self.pending
         execute = self.server.execute
-        while pending and not self.blocked and not self.closing and not self.close_after_reply:
+        out = self.out
+        check = OUT_CHECK_CHUNKS
+        while (pending and not self.blocked and not self.closing and not self.close_after_reply
+               and not self.write_paused):
             req = pending.popleft()
-            if isinstance(req, ProtocolError):
+            if type(req) is ProtocolError:
                 self.protocol_error(req)
                 break
             execute(self, req)
-        if not self.blocked and not pending:
+            if len(out) >= check:
+                if sum(map(len, out)) >= OUT_FLUSH_BYTES:
+                    self.flush()
+                check = len(out) + OUT_CHECK_CHUNKS
+        if not self.blocked and not pending and not self.write_paused:
             self.pending = None
             if self.reading_paused and not self.closing:
                 self.reading_paused = False
@@ -257,7 +316,7 @@ class Client(asyncio.Protocol):
         self.flush()
 
     def protocol_error(self, err: ProtocolError) -> None:
-        self.out.append(b"-ERR Protocol error: %s\r\n" % str(err).encode())
+        self.out.append(b"-ERR Protocol error: %s\r\n" % err.message)
         self.stats.total_error_replies += 1
         self.server.count_error("ERR")
         self.server.log_verbose(f"Protocol error ({err}) from client: {self.describe()}")
@@ -294,3 +353,21 @@ class Client(asyncio.Protocol):
         host = self.addr[0]
         return host == "127.0.0.1" or host == "::1" or host.startswith("127.") \
             or host == "::ffff:127.0.0.1"
+
+
+def obuf_cron(server) -> None:
+    """Soft output-buffer limits of clients that stopped getting replies flushed
+    (paused by backpressure): Redis re-checks them as their buffers stay full."""
+    limits_of = server.obuf_limits
+    if not any(lim[1] for lim in limits_of.values()):
+        return
+    for c in list(server.clients.values()):
+        if c.obuf_soft_since and not c.closing and c.transport is not None:
+            limits = limits_of.get(c.kind)
+            if limits is not None and (limits[0] or limits[1]):
+                c.check_output_limits(c.transport.get_write_buffer_size(), limits)
+
+
+@on_init
+def _install(server) -> None:
+    server.cron_hooks.append(lambda: obuf_cron(server))
