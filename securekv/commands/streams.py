@@ -463,9 +463,6 @@ def xsetid(c, argv):
     s = _stream(c, key)
     if s is None:
         raise CommandError(NO_SUCH_KEY)
-    if new < s.max_deleted:
-        raise CommandError("ERR The ID specified in XSETID is smaller than current "
-                           "max_deleted_entry_id")
     if len(s):
         if new < s.top_id():
             raise CommandError("ERR The ID specified in XSETID is smaller than the target "
@@ -473,6 +470,9 @@ def xsetid(c, argv):
         if entries_added != -1 and len(s) > entries_added:
             raise CommandError("ERR The entries_added specified in XSETID is smaller than the "
                                "target stream length")
+    if new < s.max_deleted:
+        raise CommandError("ERR The ID specified in XSETID is smaller than current "
+                           "max_deleted_entry_id")
     s.last_id = new
     if entries_added != -1:
         s.entries_added = entries_added
@@ -615,10 +615,8 @@ def _xread(c, argv, xreadgroup: bool):
             streams_arg = i + 1
             streams_count = n - streams_arg
             if streams_count % 2:
-                sym = ">" if xreadgroup else "$"
-                name = "xreadgroup" if xreadgroup else "xread"
-                raise CommandError(f"ERR Unbalanced '{name}' list of streams: for each stream "
-                                   f"key an ID or '{sym}' must be specified.")
+                raise CommandError("ERR Unbalanced XREAD list of streams: for each stream "
+                                   "key an ID or '$' must be specified.")
             streams_count //= 2
             break
         elif o == b"group" and more >= 2:
