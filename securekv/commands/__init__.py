@@ -6,7 +6,7 @@ import importlib
 
 FAMILIES = (
     "connection", "strings", "bitmaps", "keys", "server", "client", "config",
-    "introspection", "lists", "hashes", "sets", "zsets", "streams", "hyperloglog",
+    "introspection", "lists", "hashes", "sets", "zsets", "sort", "streams", "hyperloglog",
     "geo", "pubsub", "transactions", "scripting", "acl", "tenant", "replication",
 )
 
