@@ -1104,8 +1104,14 @@ _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rew
 @command("debug", -2, "admin noscript loading stale protected", "", group="server",
          since="1.0.0", summary="A container for debugging commands")
 def debug(c, argv):
-    if not debug_allowed(c):      # ungated clients (the gate checks the others first)
-        raise CommandError(DEBUG_DENIED)
+    if not debug_allowed(c):
+        # Ungated clients (the gate refuses the others before the call). Counted as
+        # Redis does: a rejected call, not a call that failed.
+        from securekv.dispatch import NO_REPLY, error_reply
+        cmd = COMMANDS[b"debug"]
+        error_reply(c, DEBUG_DENIED, cmd, rejected=True)
+        c.stats.calls[cmd.id] -= 1          # dispatch counts this call on return
+        return NO_REPLY
     sub = argv[1].lower()
     n = len(argv)
     if sub == b"help" and n == 2:
