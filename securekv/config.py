@@ -119,11 +119,11 @@ def format_memory(n: int) -> str:
     return str(n)
 
 
-def repr_str(s: str) -> str:
-    """Redis's sdscatrepr of a string (as CONFIG REWRITE quotes string values)."""
+def repr_bytes(a: bytes) -> str:
+    """Redis's sdscatrepr: a quoted, escaped string (CONFIG REWRITE, MONITOR, CLIENT LIST)."""
     out = ['"']
-    for b in s.encode("utf-8", "surrogateescape"):
-        if b in (0x5C, 0x22):
+    for b in a:
+        if b == 0x5C or b == 0x22:
             out.append("\\" + chr(b))
         elif b == 10:
             out.append("\\n")
@@ -141,6 +141,11 @@ def repr_str(s: str) -> str:
             out.append("\\x%02x" % b)
     out.append('"')
     return "".join(out)
+
+
+def repr_str(s: str) -> str:
+    """sdscatrepr of a str value (UTF-8 / surrogateescape bytes)."""
+    return repr_bytes(s.encode("utf-8", "surrogateescape"))
 
 
 # -- value types ---------------------------------------------------------------

@@ -22,7 +22,7 @@ import time
 import securekv
 from securekv import commands as _commands  # noqa: F401  (registers every command)
 from securekv.commands.table import ALL
-from securekv.config import Config
+from securekv.config import Config, repr_bytes
 from securekv.dispatch import error_reply, make_executor
 from securekv.engine import blocking
 from securekv.engine.keyspace import Keyspace
@@ -50,28 +50,7 @@ PROTECTED_MODE_MSG = (
 )
 
 
-def _repr_arg(a: bytes) -> str:
-    """Redis's sdscatrepr: a quoted, escaped argument (MONITOR, CLIENT LIST)."""
-    out = ['"']
-    for b in a:
-        if b == 0x5C or b == 0x22:
-            out.append("\\" + chr(b))
-        elif b == 10:
-            out.append("\\n")
-        elif b == 13:
-            out.append("\\r")
-        elif b == 9:
-            out.append("\\t")
-        elif b == 7:
-            out.append("\\a")
-        elif b == 8:
-            out.append("\\b")
-        elif 32 <= b < 127:
-            out.append(chr(b))
-        else:
-            out.append("\\x%02x" % b)
-    out.append('"')
-    return "".join(out)
+_repr_arg = repr_bytes      # Redis's sdscatrepr (MONITOR, CLIENT LIST)
 
 
 class Server:
@@ -150,8 +129,6 @@ class Server:
 
     def apply_client_output_buffer_limit(self, v):
         self.obuf_limits = dict(v)
-        for c in self.clients.values():
-            c.apply_obuf_limits()
 
     def apply_tcp_keepalive(self, v):
         self.tcp_keepalive = v
@@ -252,8 +229,9 @@ class Server:
             host, family = "0.0.0.0", socket.AF_INET
         elif host == "::*":
             host, family = "::", socket.AF_INET6
-        s = socket.socket(family, socket.SOCK_STREAM)
+        s = None
         try:
+            s = socket.socket(family, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -261,7 +239,8 @@ class Server:
             s.listen(backlog)
             s.setblocking(False)
         except OSError as e:
-            s.close()
+            if s is not None:
+                s.close()
             if optional and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
                                         errno.EPROTONOSUPPORT):
                 return None
@@ -411,12 +390,11 @@ class Server:
                         "PING / QUIT / RESET are allowed in this context" % cmd.name, cmd,
                         rejected=True)
             return False
-        # CLIENT PAUSE defers before MULTI queueing, as processCommand does.
-        if self.paused_until and self.pause_blocks(c, cmd, argv):
-            return False
         if c.multi is not None and not cmd.multi_exempt:
             c.multi.append((cmd, argv))
             c.out.append(b"+QUEUED\r\n")
+            return False
+        if self.paused_until and self.pause_blocks(c, cmd):
             return False
         return True
 
@@ -424,8 +402,8 @@ class Server:
         if not self.serving_blocked:
             blocking.serve_ready_keys(self)
 
-    def pause_blocks(self, c: Client, cmd, argv) -> bool:
-        """CLIENT PAUSE: defer this client's command (replaced by the client family)."""
+    def pause_blocks(self, c: Client, cmd) -> bool:
+        """CLIENT PAUSE: defer this client's commands (set by the client family)."""
         return False
 
     def apply_reply_mode(self, c: Client, mark: int) -> None:
@@ -625,28 +603,20 @@ class Server:
         self.cron_handle = self.loop.call_later(1.0 / self.hz, self.cron)
 
     async def _listen_tcp(self, binds, port, backlog) -> None:
-        loop = self.loop
         for addr in binds:
-            optional = addr.startswith("-")
-            host = addr[1:] if optional else addr
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            if host == "*":
-                host, family = "0.0.0.0", socket.AF_INET
-            elif host == "::*":
-                host, family = "::", socket.AF_INET6
             try:
-                srv = await loop.create_server(lambda: Client(self), host, port, family=family,
-                                               backlog=backlog, reuse_address=True)
+                sock = self._bind_socket(addr, port, backlog)
             except OSError as e:
-                if optional and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT):
-                    self.log_verbose(f"Skipping optional bind address {addr}: {e.strerror}")
-                    continue
-                self.log_warning(f"Warning: Could not create server TCP listening socket {host}:{port}: {e.strerror}")
+                self.log_warning(f"Warning: Could not create server TCP listening socket "
+                                 f"{addr}:{port}: {e.strerror}")
                 raise
+            if sock is None:
+                self.log_verbose(f"Skipping optional bind address {addr}")
+                continue
+            srv = await self.loop.create_server(lambda: Client(self), sock=sock)
             self.listeners.append(srv)
             self.tcp_servers.append(srv)
-            for s in srv.sockets:
-                self.listening_ports.append(s.getsockname()[1])
+            self.listening_ports.append(sock.getsockname()[1])
 
     async def _listen_unix(self, path, perm, backlog) -> None:
         try:
