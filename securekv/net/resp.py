@@ -233,10 +233,16 @@ class RequestParser:
             # between the elements of a partly received array (has_data() cannot
             # tell). Probe with an empty array: on a boundary it comes back as
             # the request [] and leaves the reader clean; inside an array it
-            # is swallowed as an element (that reader is then discarded).
+            # is swallowed as an element (that reader is then discarded). A read
+            # that ends inside a header ("*", "*1\r") makes the probe a protocol
+            # error: also "not on a boundary" (this once escaped and killed the
+            # connection when a TCP segment ended just after a '*').
             reader.feed(b"*0\r\n")
-            if reader.gets() == []:
-                return out, None
+            try:
+                if reader.gets() == []:
+                    return out, None
+            except hiredis.ProtocolError:
+                pass
         # The read ends inside a request: hand its tail to the Python parser.
         return self._resync(data, out)
 
