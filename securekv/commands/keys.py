@@ -21,7 +21,8 @@ import random
 
 from acl.glob import compile_glob
 from securekv.commands.table import KeySpec, Range, command, container, subcommand
-from securekv.commands.util import LLONG_MAX, help_reply, notify, now_ms, parse_int
+from securekv.commands.util import (LLONG_MAX, help_reply, notify, now_ms, parse_int,
+                                    parse_scan_cursor, parse_scan_options)
 from securekv.errors import DB_INDEX, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from securekv.net.resp import OK, Status, _strict_int
 
@@ -462,24 +463,9 @@ _LATEST: dict = {}      # id(data dict) -> the newest snapshot of it (for sharin
 _sid_counter = itertools.count(1)
 _POS_BITS = 32
 _POS_MASK = (1 << _POS_BITS) - 1
-_ULONG_MAX = 2 ** 64 - 1
 
 
-def _parse_cursor(arg: bytes) -> int:
-    """Redis's parseScanCursorOrReply (strtoul, base 10, the whole C string)."""
-    s = bytes(arg).split(b"\0", 1)[0]
-    if s[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r"):
-        raise CommandError("ERR invalid cursor")
-    if not s:
-        return 0
-    neg = s[:1] == b"-"
-    digits = s[1:] if s[:1] in (b"-", b"+") else s
-    if not digits or not digits.isdigit() or not digits.isascii():
-        raise CommandError("ERR invalid cursor")
-    v = int(digits)
-    if v > _ULONG_MAX:
-        raise CommandError("ERR invalid cursor")
-    return (-v) & _ULONG_MAX if neg else v
+_parse_cursor = parse_scan_cursor     # (hashes imports this name)
 
 
 def _max_cursors(server) -> int:
@@ -579,27 +565,8 @@ def _scan_keys(c, db, cursor: int, count: int):
          summary="Incrementally iterate the keys space",
          tips=["nondeterministic_output", "request_policy:special"])
 def scan(c, argv):
-    cursor = _parse_cursor(argv[1])
-    count = 10
-    pat = None
-    typ = None
-    n = len(argv)
-    i = 2
-    while i < n:
-        opt = argv[i].lower()
-        if opt == b"count" and n - i >= 2:
-            count = parse_int(argv[i + 1])
-            if count < 1:
-                raise CommandError(SYNTAX)
-        elif opt == b"match" and n - i >= 2:
-            pat = argv[i + 1]
-            if pat == b"*":
-                pat = None
-        elif opt == b"type" and n - i >= 2:
-            typ = bytes(argv[i + 1]).lower()
-        else:
-            raise CommandError(SYNTAX)
-        i += 2
+    cursor = parse_scan_cursor(argv[1])
+    count, pat, typ = parse_scan_options(argv, 2, with_type=True)
     db = c.db
     cursor, found = _scan_keys(c, db, cursor, count)
     if pat is not None:
@@ -727,6 +694,11 @@ OBJ_SHARED_REFCOUNT = 2 ** 31 - 1
 _LFU_POLICIES = ("volatile-lfu", "allkeys-lfu")
 
 
+def _object_value(c, argv):
+    """objectCommandLookup: the value (counts a keyspace hit/miss), None if absent."""
+    return c.db.lookup_read(argv[2])
+
+
 def _policy_is_lfu(c) -> bool:
     return c.server.config["maxmemory-policy"] in _LFU_POLICIES
 
@@ -735,7 +707,7 @@ def _policy_is_lfu(c) -> bool:
             since="2.2.3", summary="Inspect the internal encoding of a Redis object",
             tips=["nondeterministic_output"])
 def object_encoding(c, argv):
-    v = c.db.lookup_read(argv[2])
+    v = _object_value(c, argv)
     if v is None:
         return None
     return encoding_name(v)
@@ -745,7 +717,7 @@ def object_encoding(c, argv):
             since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object",
             tips=["nondeterministic_output"])
 def object_freq(c, argv):
-    v = c.db.lookup_read(argv[2])
+    v = _object_value(c, argv)
     if v is None:
         return None
     if not _policy_is_lfu(c):
@@ -760,7 +732,7 @@ def object_freq(c, argv):
             since="2.2.3", summary="Get the time since a Redis object was last accessed",
             tips=["nondeterministic_output"])
 def object_idletime(c, argv):
-    v = c.db.lookup_read(argv[2])
+    v = _object_value(c, argv)
     if v is None:
         return None
     if _policy_is_lfu(c):
@@ -775,7 +747,7 @@ def object_idletime(c, argv):
             since="2.2.3", summary="Get the number of references to the value of the key",
             tips=["nondeterministic_output"])
 def object_refcount(c, argv):
-    v = c.db.lookup_read(argv[2])
+    v = _object_value(c, argv)
     if v is None:
         return None
     if type(v) is bytes and len(v) <= 5:

@@ -96,3 +96,51 @@ def subcommand_syntax_error(argv) -> CommandError:
     sub = to_str(bytes(argv[1])[:128]) if len(argv) > 1 else ""
     return CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
                         % (sub, to_str(bytes(argv[0])).upper()))
+
+
+_ULONG_MAX = 2 ** 64 - 1
+
+
+def parse_scan_cursor(arg: bytes) -> int:
+    """Redis's parseScanCursorOrReply: strtoul (base 10) over the C string: "" is 0,
+    a sign is allowed ('-1' wraps), no leading space, no overflow."""
+    s = bytes(arg).split(b"\0", 1)[0]
+    if s[:1] in (b" ", b"\t", b"\n", b"\v", b"\f", b"\r"):
+        raise CommandError("ERR invalid cursor")
+    if not s:
+        return 0
+    digits = s[1:] if s[:1] in (b"-", b"+") else s
+    if not digits or not digits.isdigit() or not digits.isascii():
+        raise CommandError("ERR invalid cursor")
+    v = int(digits)
+    if v > _ULONG_MAX:
+        raise CommandError("ERR invalid cursor")
+    return (-v) & _ULONG_MAX if s[:1] == b"-" else v
+
+
+def parse_scan_options(argv, start: int, with_type: bool = False):
+    """COUNT/MATCH (and TYPE for SCAN) of SCAN, SSCAN, HSCAN, ZSCAN, as Redis's
+    scanGenericCommand: (count, pattern or None for none/"*", lower-case type or None)."""
+    from securekv.errors import SYNTAX
+    count = 10
+    pat = typ = None
+    n = len(argv)
+    i = start
+    while i < n:
+        opt = argv[i].lower()
+        if n - i < 2:
+            raise CommandError(SYNTAX)
+        if opt == b"count":
+            count = parse_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(SYNTAX)
+        elif opt == b"match":
+            pat = argv[i + 1]
+            if pat == b"*":
+                pat = None
+        elif opt == b"type" and with_type:
+            typ = bytes(argv[i + 1]).lower()
+        else:
+            raise CommandError(SYNTAX)
+        i += 2
+    return count, pat, typ
