@@ -29,10 +29,7 @@ from securekv.commands.util import help_reply
 from securekv.errors import SYNTAX, CommandError
 from securekv.net.resp import RSet, Raw, Status, encode_one
 
-try:
-    from acl.glob import stringmatch
-except ImportError:                      # pragma: no cover - acl/ not present
-    stringmatch = None
+from acl.glob import stringmatch
 
 _STATUS: dict[str, Status] = {}
 
@@ -221,20 +218,7 @@ def _list_filter(kind: bytes, arg: bytes):
         if cat not in CATEGORIES:
             return lambda cmd: False
         return lambda cmd: cat in cmd.categories
-    if stringmatch is not None:
-        return lambda cmd: stringmatch(arg, cmd.name.encode(), True)
-    return lambda cmd: _simple_match(arg.lower(), cmd.name.encode())
-
-
-def _simple_match(pat: bytes, s: bytes) -> bool:
-    """Fallback glob (* ? and literals) while acl/glob.py is absent."""
-    if not pat:
-        return not s
-    if pat[:1] == b"*":
-        return any(_simple_match(pat[1:], s[i:]) for i in range(len(s) + 1))
-    if not s:
-        return False
-    return (pat[:1] == b"?" or pat[:1] == s[:1]) and _simple_match(pat[1:], s[1:])
+    return lambda cmd: stringmatch(arg, cmd.name.encode(), True)
 
 
 @subcommand("command", "list", -2, "loading stale", "@connection", since="7.0.0",

@@ -518,25 +518,20 @@ def lastsave(c, argv):
 
 # -- SHUTDOWN ----------------------------------------------------------------------
 
+_SHUTDOWN_OPTS = (b"nosave", b"save", b"now", b"force", b"abort")
+
+
 @command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", "", group="server",
          since="1.0.0",
          summary="Synchronously save the dataset to disk and then shut down the server")
 def shutdown(c, argv):
-    nosave = save = now = force = abort = False
+    opts = set()
     for a in argv[1:]:
         o = a.lower()
-        if o == b"nosave":
-            nosave = True
-        elif o == b"save":
-            save = True
-        elif o == b"now":
-            now = True
-        elif o == b"force":
-            force = True
-        elif o == b"abort":
-            abort = True
-        else:
+        if o not in _SHUTDOWN_OPTS:
             raise CommandError(SYNTAX)
+        opts.add(o)
+    nosave, save, now, force, abort = (o in opts for o in _SHUTDOWN_OPTS)
     if (abort and (nosave or save or now or force)) or (nosave and save):
         raise CommandError(SYNTAX)
     server = c.server

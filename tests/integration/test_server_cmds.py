@@ -6,7 +6,6 @@ import re
 import time
 
 import hiredis
-import pytest
 
 from helpers import RawConn, ServerProcess
 
