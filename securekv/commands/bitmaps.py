@@ -6,8 +6,9 @@ BITOP) goes through int.from_bytes / int.to_bytes so it runs in C."""
 
 from __future__ import annotations
 
+from securekv.commands.strings import clamp_range
 from securekv.commands.table import KeySpec, Range, command
-from securekv.commands.util import notify, parse_int
+from securekv.commands.util import lookup_string, notify, parse_int
 from securekv.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from securekv.net.resp import _strict_int
 
@@ -36,14 +37,6 @@ def bit_offset(c, arg: bytes, hash_bits: int = 0) -> int:
     if v < 0 or (v >> 3) >= c.server.proto_max_bulk_len:
         raise CommandError(BIT_OFFSET_ERR)
     return v
-
-
-def _read_string(c, key: bytes):
-    """The string at key for reading (bytes/bytearray) or None; WRONGTYPE otherwise."""
-    v = c.db.lookup_read(key)
-    if v is None or type(v) is bytes or type(v) is bytearray:
-        return v
-    raise CommandError(WRONGTYPE)
 
 
 def string_for_bit_write(c, key: bytes, maxbit: int):
@@ -100,7 +93,7 @@ def setbit(c, argv):
          summary="Returns the bit value at offset in the string value stored at key")
 def getbit(c, argv):
     offset = bit_offset(c, argv[2])
-    v = _read_string(c, argv[1])
+    v = lookup_string(c, argv[1])
     if v is None:
         return 0
     byte = offset >> 3
@@ -121,21 +114,6 @@ def _unit(arg: bytes) -> bool:
     raise CommandError(SYNTAX)
 
 
-def _bit_range(start: int, end: int, total: int):
-    """Redis's index normalisation: clamp (start, end) into [0, total-1]."""
-    if start < 0:
-        start += total
-    if end < 0:
-        end += total
-    if start < 0:
-        start = 0
-    if end < 0:
-        end = 0
-    if end >= total:
-        end = total - 1
-    return start, end
-
-
 def _bits(v, sbit: int, ebit: int) -> tuple[int, int]:
     """Bits sbit..ebit (inclusive) of v as an integer (MSB first) and their count."""
     sbyte, ebyte = sbit >> 3, ebit >> 3
@@ -149,7 +127,7 @@ def _bits(v, sbit: int, ebit: int) -> tuple[int, int]:
          keys=[KeySpec("RO access", 1)],
          group="bitmap", since="2.6.0", summary="Count set bits in a string")
 def bitcount(c, argv):
-    v = _read_string(c, argv[1])
+    v = lookup_string(c, argv[1])
     if v is None:
         return 0
     n = len(argv)
@@ -163,7 +141,7 @@ def bitcount(c, argv):
         return 0
     isbit = n == 5 and _unit(argv[4])
     total = len(v) * 8 if isbit else len(v)
-    start, end = _bit_range(start, end, total)
+    start, end = clamp_range(start, end, total)
     if start > end:
         return 0
     if isbit:
@@ -178,7 +156,7 @@ def bitpos(c, argv):
     bit = parse_int(argv[2])
     if bit != 0 and bit != 1:
         raise CommandError("ERR The bit argument must be 1 or 0.")
-    v = _read_string(c, argv[1])
+    v = lookup_string(c, argv[1])
     if v is None:
         return -1 if bit else 0
     n = len(argv)
@@ -195,7 +173,7 @@ def bitpos(c, argv):
             end_given = True
         else:
             end = len(v) - 1
-        start, end = _bit_range(start, end, len(v) * 8 if isbit else len(v))
+        start, end = clamp_range(start, end, len(v) * 8 if isbit else len(v))
     else:
         raise CommandError(SYNTAX)
     if start > end:
@@ -392,7 +370,7 @@ def _bitfield(c, argv, readonly_cmd: bool):
         j += 3 if opcode == _GET else 4
     key = argv[1]
     if readonly:
-        v = _read_string(c, key)
+        v = lookup_string(c, key)
     else:
         if readonly_cmd:
             raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")

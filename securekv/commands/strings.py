@@ -207,7 +207,8 @@ def getdel(c, argv):
     key = argv[1]
     v = _get_generic(c, key)
     if v is not None and c.db.delete(key):
-        c.propagate_argv = [[b"DEL", key]]
+        c.propagate_argv = [[b"UNLINK" if c.server.config["lazyfree-lazy-user-del"] else b"DEL",
+                             key]]
         notify(c, "g", b"del", key)
     return v
 
@@ -228,7 +229,8 @@ def getex(c, argv):
         when = expire_ms("getex", expire, flags)
         if flags & (PXAT | EXAT) and when <= now_ms() and not c.server.is_replica():
             db.delete(key)
-            c.propagate_argv = [[b"DEL", key]]
+            c.propagate_argv = [[b"UNLINK" if c.server.config["lazyfree-lazy-expire"] else b"DEL",
+                                 key]]
             notify(c, "g", b"del", key)
         else:
             db.set_expire(key, when)
@@ -394,6 +396,22 @@ def setrange(c, argv):
     return len(v) if v is not None else end
 
 
+def clamp_range(start: int, end: int, total: int):
+    """Redis's string index normalisation (GETRANGE, BITCOUNT, BITPOS): negative
+    indexes count from the end, then both are clamped into [0, total-1]."""
+    if start < 0:
+        start += total
+    if end < 0:
+        end += total
+    if start < 0:
+        start = 0
+    if end < 0:
+        end = 0
+    if end >= total:
+        end = total - 1
+    return start, end
+
+
 def _getrange(c, argv):
     start = parse_int(argv[2])
     end = parse_int(argv[3])
@@ -403,16 +421,7 @@ def _getrange(c, argv):
     n = len(v)
     if start < 0 and end < 0 and start > end:
         return b""
-    if start < 0:
-        start += n
-    if end < 0:
-        end += n
-    if start < 0:
-        start = 0
-    if end < 0:
-        end = 0
-    if end >= n:
-        end = n - 1
+    start, end = clamp_range(start, end, n)
     if start > end or n == 0:
         return b""
     return bytes(v[start:end + 1])

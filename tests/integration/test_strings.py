@@ -313,6 +313,10 @@ def test_propagation_rewrites(seam):
     run("SET", "s", "1")
     run("GETDEL", "s")
     assert log[-1] == [b"DEL", b"s"]
+    run("CONFIG", "SET", "lazyfree-lazy-user-del", "yes")
+    run("SET", "s", "1")
+    run("GETDEL", "s")
+    assert log[-1] == [b"UNLINK", b"s"]
     run("INCRBYFLOAT", "f", "10.5")
     run("INCRBYFLOAT", "f", "0.1")
     assert log[-1] == [b"SET", b"f", b"10.6", b"KEEPTTL"]
