@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import struct
+from bisect import bisect_right
 
 HLL_P = 14
 HLL_Q = 64 - HLL_P
@@ -308,7 +309,7 @@ _SINGLE = [bytes([i]) for i in range(64)]
 class HLL:
     """A decoded HLL string: header + dense packed registers or sparse opcodes."""
 
-    __slots__ = ("hdr", "dense", "ops", "size")
+    __slots__ = ("hdr", "dense", "ops", "size", "starts")
 
     def __init__(self, v) -> None:
         self.hdr = bytearray(v[:HLL_HDR_SIZE])
@@ -320,6 +321,13 @@ class HLL:
             self.dense = None
             self.ops = sparse_decode(v)
             self.size = len(v) - HLL_HDR_SIZE
+            # First register of each opcode (bisected to find the opcode to edit).
+            starts = []
+            first = 0
+            for op in self.ops:
+                starts.append(first)
+                first += op[2]
+            self.starts = starts
 
     @property
     def is_sparse(self) -> bool:
@@ -388,18 +396,12 @@ class HLL:
         if count > SPARSE_VAL_MAX_VALUE:
             return self._promote(index, count)
         ops = self.ops
-        n = len(ops)
-        first = 0
-        k = 0
-        span = 0
-        while k < n:
-            span = ops[k][2]
-            if index <= first + span - 1:
-                break
-            first += span
-            k += 1
-        if span == 0 or k >= n:
+        starts = self.starts
+        k = bisect_right(starts, index) - 1
+        if k < 0 or index >= starts[k] + ops[k][2]:
             return -1
+        first = starts[k]
+        span = ops[k][2]
         op = ops[k]
         kind, curval, runlen = op
         prev = k - 1 if k > 0 else None
@@ -434,6 +436,12 @@ class HLL:
         if delta > 0 and HLL_HDR_SIZE + self.size + delta > max_bytes:
             return self._promote(index, count)
         ops[k:k + 1] = seq
+        st = []
+        f = first
+        for o in seq:
+            st.append(f)
+            f += o[2]
+        starts[k:k + 1] = st
         self.size += delta
         self._merge(prev)
         return 1
@@ -457,6 +465,7 @@ class HLL:
                     if ln <= SPARSE_VAL_MAX_LEN:
                         nxt[2] = ln
                         del ops[p]
+                        del self.starts[p + 1]
                         self.size -= 1
                         continue
             p += 1
