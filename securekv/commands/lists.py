@@ -583,7 +583,9 @@ def _blmove(c, src: bytes, dst: bytes, from_left: bool, to_left: bool, timeout: 
         r = _lmove(c, src, dst, from_left, to_left)     # WRONGTYPE dst: the client gets it
         c.propagate_argv = [_lmove_argv(name, src, dst, from_left, to_left)]
         return r
-    return block(c, (src,), timeout, retry, None)
+    if c.in_exec:
+        return None     # never blocks in MULTI: a null bulk (a timeout replies *-1)
+    return block(c, (src,), timeout, retry, NULL_ARRAY)
 
 
 def _lmove_argv(name: bytes, src, dst, from_left: bool, to_left: bool):
