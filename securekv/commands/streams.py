@@ -752,7 +752,9 @@ def _make_retry(keys, ids, gname, cname, noack, count):
                     return CommandError("NOGROUP the consumer group this client was blocked on "
                                         "no longer exists")
                 gt = g.last_id
-            if not s.last_id > gt:
+            # Redis wakes readers only on XADD-like signals and compares the
+            # stream's last ID; every touch wakes here, so require an entry.
+            if not (s.ids and s.ids[-1] > gt):
                 continue
             start = incr_id(gt)
             if gname is not None:
