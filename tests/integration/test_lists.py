@@ -148,7 +148,7 @@ def test_memory_estimate_tracks_pushes_and_pops(r):
     assert grown > after
 
 
-def test_resp3_pop_shapes(server):
+def test_resp3_pop_shapes(server, r):
     c = server.client(protocol=3)
     try:
         c.rpush("l", "a", "b")
