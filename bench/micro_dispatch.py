@@ -34,6 +34,12 @@ class FakeTransport:
     def pause_reading(self):
         pass
 
+    def set_write_buffer_limits(self, high=None, low=None):
+        pass
+
+    def is_closing(self):
+        return False
+
     def resume_reading(self):
         pass
 
