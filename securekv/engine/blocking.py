@@ -46,21 +46,32 @@ class BlockState:
 
 
 def parse_timeout(arg: bytes) -> float:
-    """Redis's getTimeoutFromObjectOrReply (seconds, a float): 0 means forever."""
+    """Redis's getTimeoutFromObjectOrReply (seconds, a float): 0 means forever.
+    As in C: strtold (hex and inf accepted), milliseconds truncated toward zero
+    (so 0.0001 and -0.0001 mean forever), an out-of-range product casts to
+    LLONG_MIN and reports "timeout is negative"."""
     try:
         s = bytes(arg)
         if not s or s[:1].isspace() or s[-1:].isspace() or b"_" in s:
             raise ValueError
-        v = float(s)
+        if s.lstrip(b"+-")[:2] in (b"0x", b"0X"):
+            v = float.fromhex(s.decode())
+        else:
+            v = float(s)
     except ValueError:
         raise CommandError("ERR timeout is not a float or out of range") from None
-    if math.isnan(v) or math.isinf(v):
+    if math.isnan(v):
         raise CommandError("ERR timeout is not a float or out of range")
-    if v < 0:
+    ms = v * 1000
+    if abs(ms) > 2.0 ** 62 and not math.isinf(v):
+        try:        # near the int64 edge: long double precision, i.e. exact here
+            from fractions import Fraction
+            ms = int(Fraction(s.decode()) * 1000)
+        except ValueError:
+            pass
+    if not -2 ** 63 <= ms < 2 ** 63 or int(ms) < 0:
         raise CommandError("ERR timeout is negative")
-    if v * 1000 > 2 ** 63 - 1:
-        raise CommandError("ERR timeout is out of range")
-    return v
+    return int(ms) / 1000
 
 
 def block(c, keys, timeout: float, retry, timeout_reply):
