@@ -561,10 +561,12 @@ class Server:
         self.ops_samples.append((time.monotonic(), self.stats.total_commands_processed,
                                  self.stats.net_input_bytes, self.stats.net_output_bytes))
         if self.idle_timeout and self.cron_loops % max(1, self.hz // 10) == 0:
-            limit = now - self.idle_timeout
+            # Redis's clientsCronHandleTimeout: whole seconds, idle > timeout;
+            # clients in MULTI are not exempt.
+            unixtime, limit = self.unixtime, self.idle_timeout
             for c in list(self.clients.values()):
-                if (c.last_interaction < limit and not c.blocked and c.kind == "normal"
-                        and not c.monitor and c.multi is None):
+                if (unixtime - c.last_interaction > limit and not c.blocked
+                        and c.kind == "normal" and not c.monitor):
                     self.log_verbose("Closing idle client")
                     c.close_reason = "timeout"
                     c.close_now()

@@ -282,9 +282,7 @@ def client_kill(c, argv):
 
 def kill(x) -> None:
     """Close client x now (CLIENT KILL), with the close reason "killed"."""
-    x.close_reason = "killed"
-    x.close_now()
-    x.server.client_disconnected(x)
+    x.abort("killed")
 
 
 # -- REPLY, NO-EVICT, HELP ------------------------------------------------------------

@@ -192,13 +192,15 @@ class Client(asyncio.Protocol):
         stats = self.stats
         stats.net_input_bytes += len(data)
         self.last_interaction = self.server.unixtime
+        parser = self.parser
+        # Redis's authRequired(): tighter request limits until authenticated.
+        parser.auth_required = not self.authenticated
         try:
-            reqs, err = self.parser.feed(data)
+            reqs, err = parser.feed(data)
         except QueryBufferLimit:
             self.server.log_warning(
                 f"Closing client that reached max query buffer length: {self.describe()}")
-            self.close_reason = "query buffer limit"
-            self.close_now()
+            self.abort("query buffer limit")
             return
         if self.pending is not None or self.blocked:
             self._enqueue(reqs, err)
@@ -301,8 +303,7 @@ class Client(asyncio.Protocol):
         self.server.log_warning(
             f"Client {self.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.")
         self.server.stats.client_output_buffer_limit_disconnections += 1
-        self.close_reason = "output buffer limit"
-        self.close_now()
+        self.abort("output buffer limit")
 
     def out_push(self, value) -> None:
         """Append a reply value to the current output batch (no flush)."""
@@ -322,6 +323,19 @@ class Client(asyncio.Protocol):
         self.server.log_verbose(f"Protocol error ({err}) from client: {self.describe()}")
         self.close_reason = "protocol error"
         self.close_after_reply = True
+
+    def abort(self, reason: str) -> None:
+        """Drop the connection now, unsent output included (Redis's freeClient):
+        a client that does not read must not keep its buffer, its registry
+        entry or its subscriptions until the peer reads (transport.close() would
+        wait for that)."""
+        self.close_reason = reason
+        if not self.closing:
+            self.closing = True
+            self.out.clear()
+            if self.transport is not None:
+                self.transport.abort()
+        self.server.client_disconnected(self)
 
     def close_now(self) -> None:
         if not self.closing:
