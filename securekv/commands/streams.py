@@ -671,6 +671,7 @@ def _xread(c, argv, xreadgroup: bool):
         ids.append(parse_id(arg, True))
     results = []
     prop: list = []
+    dirty0 = c.server.dirty
     for k in range(streams_count):
         key = keys[k]
         s = db.lookup(key)
@@ -709,8 +710,8 @@ def _xread(c, argv, xreadgroup: bool):
         else:
             entries = _range(s, start, MAX_ID, count, False)
         results.append((key, entries))
-    if groups:
-        c.propagate_argv = prop
+    if groups and c.server.dirty != dirty0:
+        c.propagate_argv = prop     # never the XREADGROUP itself (preventCommandPropagation)
     if results:
         return _read_reply(c, results)
     if timeout != -1:
@@ -790,11 +791,7 @@ def xread(c, argv):
          summary='Return new entries from a stream using a consumer group, or access the history '
                  'of the pending entries for a given consumer. Can block.')
 def xreadgroup(c, argv):
-    try:
-        return _xread(c, argv, True)
-    finally:
-        if c.propagate_argv is None:
-            c.propagate_argv = []
+    return _xread(c, argv, True)
 
 
 # -- XGROUP ---------------------------------------------------------------------------
@@ -1092,6 +1089,7 @@ def xclaim(c, argv):
             raise CommandError("ERR Unrecognized XCLAIM option '%s'" % _s(argv[j]))
         j += 1
     prop: list = []
+    dirty0 = c.server.dirty
     propagate_last_id = False
     if last_id > g.last_id:
         g.last_id = last_id
@@ -1144,7 +1142,8 @@ def xclaim(c, argv):
     if propagate_last_id:
         prop.append(_setid_argv(key, gname, g))
         _dirty(c)
-    c.propagate_argv = prop
+    if c.server.dirty != dirty0:
+        c.propagate_argv = prop
     return out
 
 
@@ -1182,6 +1181,7 @@ def xautoclaim(c, argv):
     if g is None:
         raise _nogroup(key, gname)
     attempts = count * 10
+    dirty0 = c.server.dirty
     now = now_ms()
     pel = g.pel
     keys = list(pel.irange(start))
@@ -1224,7 +1224,8 @@ def xautoclaim(c, argv):
         prop.append(_xclaim_argv(key, gname, g, fmt_id(i), nack))
         _dirty(c)
     cursor = fmt_id(keys[pos]) if pos < nkeys else b"0-0"
-    c.propagate_argv = prop
+    if c.server.dirty != dirty0:
+        c.propagate_argv = prop
     return [cursor, out, deleted]
 
 
