@@ -7,12 +7,11 @@ import random
 from itertools import islice
 
 from securekv.commands.table import KeyNum, KeySpec, Range, command
-from securekv.commands.util import LLONG_MAX, notify, parse_int
+from securekv.commands.util import LLONG_MAX, notify, parse_scan_cursor, parse_scan_options
 from securekv.engine.settype import SetValue, new_set, scan_buckets, set_max_intset_entries
 from securekv.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from securekv.net.resp import RSet, _strict_int
 
-ULONG_MAX = 2 ** 64 - 1
 EMPTY_SCAN = [b"0", []]
 
 
@@ -38,6 +37,15 @@ def _positive_long(arg: bytes, err: str = "ERR value is out of range, must be po
     return v
 
 
+def scan_matcher(argv):
+    """SSCAN/ZSCAN options: (count, compiled MATCH pattern or None)."""
+    count, pat, _typ = parse_scan_options(argv, 3)
+    if pat is not None:
+        from acl.glob import compile_glob
+        pat = compile_glob(pat)
+    return count, pat
+
+
 def _members_at(s, positions) -> dict:
     """Members of s at the given iteration positions (one pass, skipping in C)."""
     it = iter(s)
@@ -59,48 +67,6 @@ def random_sample(s, count: int) -> list:
     if count * 3 > n:
         return random.sample(list(s), count)
     return list(_members_at(s, random.sample(range(n), count)).values())
-
-
-# -- scanning (shared with ZSCAN) ---------------------------------------------------
-
-def parse_scan_cursor(arg: bytes) -> int:
-    """Redis's parseScanCursorOrReply: strtoul, the whole string, no ERANGE."""
-    s = bytes(arg)
-    body = s[1:] if s[:1] in (b"-", b"+") else s
-    if not body.isdigit() or not body.isascii():
-        raise CommandError("ERR invalid cursor")
-    v = int(body)
-    if v > ULONG_MAX:
-        raise CommandError("ERR invalid cursor")
-    return (-v) & ULONG_MAX if s[:1] == b"-" else v
-
-
-def parse_scan_options(argv, start: int):
-    """MATCH/COUNT of SSCAN/HSCAN/ZSCAN (Redis's scanGenericCommand, no TYPE).
-    Returns (count, matcher or None)."""
-    count = 10
-    pat = None
-    n = len(argv)
-    i = start
-    while i < n:
-        opt = argv[i].lower()
-        if i + 1 >= n:
-            raise CommandError(SYNTAX)
-        if opt == b"count":
-            count = parse_int(argv[i + 1])
-            if count < 1:
-                raise CommandError(SYNTAX)
-        elif opt == b"match":
-            pat = argv[i + 1]
-        else:
-            raise CommandError(SYNTAX)
-        i += 2
-    if pat is not None and pat == b"*":
-        pat = None
-    if pat is not None:
-        from acl.glob import compile_glob
-        pat = compile_glob(pat)
-    return count, pat
 
 
 # -- commands ----------------------------------------------------------------------
@@ -494,7 +460,7 @@ def sscan(c, argv):
     s = _read_set(c, argv[1])
     if s is None:
         return EMPTY_SCAN
-    count, pat = parse_scan_options(argv, 3)
+    count, pat = scan_matcher(argv)
     if s.intset:
         nxt, items = 0, s.ordered()
     else:
