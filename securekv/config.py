@@ -829,6 +829,27 @@ directive("user", Custom(lambda a: list(a), lambda v: "", argv=True), [], repeat
           hidden=True, section="security",
           doc="user <name> [rules ...]: declare an ACL user (repeatable). securekv refuses to "
               "start with user lines until the ACL subsystem gives them effect.")
+directive("acl-password-hash", Enum("argon2id", "sha256"), "argon2id", section="security",
+          redis=False,
+          doc="What new ACL passwords (>password, requirepass) are stored as: argon2id, or "
+              "sha256 as Redis does. #<sha256> rules are accepted either way.")
+directive("acl-argon2-time-cost", Int(1, 100), 2, section="security", redis=False,
+          doc="argon2id iterations for new password hashes.")
+directive("acl-argon2-memory-cost", Int(8, 4194304), 19456, section="security", redis=False,
+          doc="argon2id memory in KiB for new password hashes.")
+directive("acl-argon2-parallelism", Int(1, 64), 1, section="security", redis=False,
+          doc="argon2id lanes for new password hashes.")
+directive("auth-max-failures", Int(0, INT_MAX), 10, section="security", redis=False,
+          doc="Failed authentications allowed per client address (and per username) within "
+              "auth-failure-window before further attempts are refused for auth-lockout-time "
+              "seconds; 0 disables throttling.")
+directive("auth-failure-window", Int(1, INT_MAX), 60, section="security", redis=False,
+          doc="Seconds over which failed authentications are counted.")
+directive("auth-lockout-time", Int(0, INT_MAX), 60, section="security", redis=False,
+          doc="Seconds an address (or username) is refused after too many failures.")
+directive("acl-filter-keyspace", Bool(), True, section="security", redis=False,
+          doc="KEYS, SCAN and RANDOMKEY show a restricted user only the keys its read "
+              "patterns allow (Redis shows every key name). Users with allkeys are unaffected.")
 directive("rename-command", Custom(lambda a: list(a), lambda v: "", argv=True), [], repeat=True,
           hidden=True, section="security",
           doc="rename-command <command> <new-name>: rename a command; an empty new name "

@@ -348,8 +348,9 @@ class Server:
                    or c.monitor)
 
     def update_server_gate(self) -> None:
-        self.gated = (self.paused_until > 0 or self.oom_check is not None
-                      or self.acl_check is not None)
+        # acl_check is not here: clients of restricted users are gated one by one
+        # (update_gate), so unrestricted users keep the hot path free.
+        self.gated = (self.paused_until > 0 or self.oom_check is not None)
 
     def gate(self, c: Client, cmd, argv) -> bool:
         """The checks between arity and call, in Redis's order. False: rejected/queued."""

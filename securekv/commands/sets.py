@@ -110,14 +110,7 @@ def srem(c, argv):
             if not s:
                 break
     if removed:
-        db = c.db
-        db.grow(s.mem - before)
-        notify(c, "s", b"srem", key)
-        if not s:
-            db.delete(key)
-            notify(c, "g", b"del", key)
-        else:
-            db.touch(key)
+        after_removal(c, key, s, before, "s", b"srem")
     return removed
 
 
@@ -138,13 +131,7 @@ def smove(c, argv):
     before = src.mem
     if not src.remove_one(m):
         return 0
-    db.grow(src.mem - before)
-    notify(c, "s", b"srem", src_key)
-    if not src:
-        db.delete(src_key)
-        notify(c, "g", b"del", src_key)
-    else:
-        db.touch(src_key)
+    after_removal(c, src_key, src, before, "s", b"srem")
     maxi = set_max_intset_entries(c.server)
     if dst is None:
         dst = SetValue()
@@ -187,6 +174,20 @@ def scard(c, argv):
     return 0 if s is None else len(s)
 
 
+def after_removal(c, key, v, before: int, cls: str, event: bytes) -> None:
+    """After removing from container v at key (its mem was `before`): report the
+    memory delta, notify `event`, and delete the key when v is empty (with a
+    `del` event) or signal the modification."""
+    db = c.db
+    db.grow(v.mem - before)
+    notify(c, cls, event, key)
+    if not v:
+        db.delete(key)
+        notify(c, "g", b"del", key)
+    else:
+        db.touch(key)
+
+
 def _drop_members(c, key, s, members) -> None:
     before = s.mem
     for m in members:
@@ -208,16 +209,11 @@ def spop(c, argv):
     s = _write_set(c, key)
     if s is None:
         return None
-    db = c.db
     m = random_member(s)
-    _drop_members(c, key, s, (m,))
-    notify(c, "s", b"spop", key)
+    before = s.mem
+    s.remove_one(m)
+    after_removal(c, key, s, before, "s", b"spop")
     c.propagate_argv = [[b"SREM", key, m]]
-    if not s:
-        db.delete(key)
-        notify(c, "g", b"del", key)
-    else:
-        db.touch(key)
     return m
 
 

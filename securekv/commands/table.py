@@ -29,11 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # Redis 7.0's ACL categories, in its order (ACLCommandCategories in acl.c).
-CATEGORIES = (
-    "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
-    "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow",
-    "blocking", "dangerous", "connection", "transaction", "scripting",
-)
+from acl.categories import CATEGORIES  # noqa: E402  (the canonical list lives in acl/)
 
 # Command flags in the order COMMAND INFO prints them (addReplyCommandFlags).
 FLAG_ORDER = (
@@ -280,14 +276,16 @@ def _make(name: str, handler, arity: int, flags: str, categories: str, keys,
 
 def command(name: str, arity: int, flags: str = "", categories: str = "", *, keys=(),
             group: str = "generic", since: str = "", summary: str = "", tips=(),
-            getkeys=None, docs=None, context: str = ""):
-    """Declare a top-level command; decorates its handler `handler(c, argv)`."""
+            getkeys=None, docs=None, context: str = "", redact=None):
+    """Declare a top-level command; decorates its handler `handler(c, argv)`.
+    `redact(argv)` -> the argv logs and MONITOR may show (secrets hidden)."""
     def register(fn):
         key = name.lower().encode()
         if key in COMMANDS:
             raise ValueError(f"command {name} declared twice")
         COMMANDS[key] = _make(name.lower(), fn, arity, flags, categories, keys, group,
                               since, summary, tips, getkeys, docs, context)
+        COMMANDS[key].redact = redact
         return fn
     return register
 
@@ -307,7 +305,7 @@ def container(name: str, arity: int = -2, flags: str = "", categories: str = "",
 
 def subcommand(parent: str, name: str, arity: int, flags: str = "", categories: str = "", *,
                keys=(), group: str | None = None, since: str = "", summary: str = "", tips=(),
-               getkeys=None, docs=None, context: str = ""):
+               getkeys=None, docs=None, context: str = "", redact=None):
     """Declare `parent|name`; the parent must be declared with `container` first."""
     def register(fn):
         p = COMMANDS[parent.lower().encode()]
@@ -315,6 +313,7 @@ def subcommand(parent: str, name: str, arity: int, flags: str = "", categories: 
         cmd = _make(full, fn, arity, flags, categories, keys, group or p.group, since,
                     summary, tips, getkeys, docs, context)
         cmd.parent = p
+        cmd.redact = redact
         sub = name.lower().encode()
         if sub in p.subcommands:
             raise ValueError(f"subcommand {full} declared twice")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import random
 
-from securekv.commands.sets import EMPTY_SCAN, scan_matcher
+from securekv.commands.sets import EMPTY_SCAN, after_removal, scan_matcher
 from securekv.commands.table import KeyNum, KeySpec, Range, command
 from securekv.commands.util import notify, parse_float, parse_scan_cursor
 from securekv.engine.blocking import NOT_READY, block, parse_timeout
@@ -488,14 +488,7 @@ def zrevrangebylex(c, argv):
 # -- removal ----------------------------------------------------------------------------
 
 def _after_removal(c, key, z, before: int, event: bytes) -> None:
-    db = c.db
-    db.grow(z.mem - before)
-    notify(c, "z", event, key)
-    if not z:
-        db.delete(key)
-        notify(c, "g", b"del", key)
-    else:
-        db.touch(key)
+    after_removal(c, key, z, before, "z", event)
 
 
 @command('zrem', -3, 'write fast', '@sortedset',
