@@ -3,9 +3,6 @@ set of bytes with Redis's intset/hashtable encoding tracked beside it."""
 
 from __future__ import annotations
 
-import random
-from itertools import islice
-
 from securekv.commands.table import KeyNum, KeySpec, Range, command
 from securekv.commands.util import LLONG_MAX, notify, parse_scan_cursor, parse_scan_options
 from securekv.engine.settype import SetValue, new_set, scan_buckets, set_max_intset_entries
@@ -44,29 +41,6 @@ def scan_matcher(argv):
         from acl.glob import compile_glob
         pat = compile_glob(pat)
     return count, pat
-
-
-def _members_at(s, positions) -> dict:
-    """Members of s at the given iteration positions (one pass, skipping in C)."""
-    it = iter(s)
-    out = {}
-    prev = -1
-    for p in sorted(set(positions)):
-        out[p] = next(islice(it, p - prev - 1, None))
-        prev = p
-    return out
-
-
-def random_member(s):
-    return next(islice(s, random.randrange(len(s)), None))
-
-
-def random_sample(s, count: int) -> list:
-    """count distinct random members of s (count < len(s))."""
-    n = len(s)
-    if count * 3 > n:
-        return random.sample(list(s), count)
-    return list(_members_at(s, random.sample(range(n), count)).values())
 
 
 # -- commands ----------------------------------------------------------------------
@@ -188,13 +162,6 @@ def after_removal(c, key, v, before: int, cls: str, event: bytes) -> None:
         db.touch(key)
 
 
-def _drop_members(c, key, s, members) -> None:
-    before = s.mem
-    for m in members:
-        s.remove_one(m)
-    c.db.grow(s.mem - before)
-
-
 @command('spop', -2, 'write fast', '@set',
          keys=[KeySpec('RW access delete', 1)],
          group='set', since='1.0.0',
@@ -209,8 +176,8 @@ def spop(c, argv):
     s = _write_set(c, key)
     if s is None:
         return None
-    m = random_member(s)
     before = s.mem
+    m = s.random_member()
     s.remove_one(m)
     after_removal(c, key, s, before, "s", b"spop")
     c.propagate_argv = [[b"SREM", key, m]]
@@ -231,8 +198,11 @@ def _spop_count(c, argv):
         notify(c, "g", b"del", key)
         c.propagate_argv = [[b"DEL", key]]
         return out
-    out = RSet(random_sample(s, count))
-    _drop_members(c, key, s, out)
+    before = s.mem
+    out = RSet(s.random_sample(count))
+    for m in out:
+        s.remove_one(m)
+    db.grow(s.mem - before)
     db.touch(key)
     c.server.dirty += count - 1
     c.propagate_argv = [[b"SREM", key, *out[i:i + 1024]] for i in range(0, len(out), 1024)]
@@ -254,23 +224,21 @@ def srandmember(c, argv):
         s = _read_set(c, argv[1])
         if s is None or v == 0:
             return []
-        n = len(s)
-        if v < 0:
-            count = -v
-            if count <= 64 and n > 1024:
-                pos = [random.randrange(n) for _ in range(count)]
-                at = _members_at(s, pos)
-                return [at[p] for p in pos]
-            return random.choices(tuple(s), k=count)
-        if v >= n:
+        if v >= len(s):
             return s.ordered()
-        return random_sample(s, v)
+        before = s.mem
+        out = s.random_choices(-v) if v < 0 else s.random_sample(v)
+        c.db.grow(s.mem - before)
+        return out
     if len(argv) > 3:
         raise CommandError(SYNTAX)
     s = _read_set(c, argv[1])
     if s is None:
         return None
-    return random_member(s)
+    before = s.mem
+    m = s.random_member()
+    c.db.grow(s.mem - before)
+    return m
 
 
 # -- algebra -----------------------------------------------------------------------

@@ -8,14 +8,23 @@ SMEMBERS/SSCAN on small integer sets match Redis byte for byte.
 
 `mem` is a running estimate kept in O(1) per mutation; mutators return the
 delta so callers report it with db.grow().
+
+Random access (SPOP, SRANDMEMBER) needs an index a Python set lacks: the first
+random pick builds `_arr` (members in a list) and `_pos` (member -> index),
+O(n) once; from then on the mutators keep both current in O(1) (swap-remove),
+and a pick rebuilds them if they ever disagree with the set's size. Their cost
+is counted in `mem` while they exist.
 """
 
 from __future__ import annotations
+
+import random
 
 from securekv.net.resp import _strict_int
 
 SET_BASE = 216          # an empty Python set object
 MEMBER_OVERHEAD = 33 + 16   # bytes header + the hash table slot
+INDEX_OVERHEAD = 8 + 104    # a list slot + a dict entry of the random-access index
 
 
 def set_max_intset_entries(server) -> int:
@@ -24,13 +33,15 @@ def set_max_intset_entries(server) -> int:
 
 
 class SetValue(set):
-    __slots__ = ("intset", "mem")
+    __slots__ = ("intset", "mem", "_arr", "_pos")
     type_name = b"set"
 
     def __init__(self, members=()) -> None:
         super().__init__()
         self.intset = True
         self.mem = SET_BASE
+        self._arr = None
+        self._pos = None
         if members:
             self.add_many(members, 512)
 
@@ -43,6 +54,7 @@ class SetValue(set):
         grow = 0
         intset = self.intset
         add = self.add
+        arr = self._arr
         for m in members:
             if m in self:
                 continue
@@ -52,6 +64,10 @@ class SetValue(set):
                 intset = False
             add(m)
             grow += len(m) + MEMBER_OVERHEAD
+            if arr is not None:
+                self._pos[m] = len(arr)
+                arr.append(m)
+                grow += INDEX_OVERHEAD
         added = len(self) - n
         if intset and len(self) > max_intset:
             intset = False
@@ -64,6 +80,11 @@ class SetValue(set):
             return False
         self.add(m)
         self.mem += len(m) + MEMBER_OVERHEAD
+        arr = self._arr
+        if arr is not None:
+            self._pos[m] = len(arr)
+            arr.append(m)
+            self.mem += INDEX_OVERHEAD
         if self.intset and (_strict_int(m) is None or len(self) > max_intset):
             self.intset = False
         return True
@@ -72,8 +93,40 @@ class SetValue(set):
         if m in self:
             self.discard(m)
             self.mem -= len(m) + MEMBER_OVERHEAD
+            arr = self._arr
+            if arr is not None:
+                i = self._pos.pop(m, None)
+                if i is not None:
+                    last = arr.pop()
+                    if i < len(arr):
+                        arr[i] = last
+                        self._pos[last] = i
+                    self.mem -= INDEX_OVERHEAD
             return True
         return False
+
+    def _index(self) -> list:
+        arr = self._arr
+        if arr is None or len(arr) != len(self):
+            if arr is not None:
+                self.mem -= INDEX_OVERHEAD * len(arr)
+            arr = self._arr = list(self)
+            self._pos = {m: i for i, m in enumerate(arr)}
+            self.mem += INDEX_OVERHEAD * len(arr)
+        return arr
+
+    def random_member(self) -> bytes:
+        """A uniformly random member (the set must not be empty)."""
+        arr = self._index()
+        return arr[random.randrange(len(arr))]
+
+    def random_sample(self, count: int) -> list:
+        """count distinct random members (count <= len)."""
+        return random.sample(self._index(), count)
+
+    def random_choices(self, count: int) -> list:
+        """count random members, repetitions allowed."""
+        return random.choices(self._index(), k=count)
 
     def ordered(self) -> list:
         """Members in the order Redis replies with them (numeric for an intset)."""
@@ -86,6 +139,8 @@ class SetValue(set):
         set.update(new, self)
         new.intset = self.intset
         new.mem = self.mem
+        if self._arr is not None:
+            new.mem -= INDEX_OVERHEAD * len(self._arr)
         return new
 
     def __reduce__(self):

@@ -135,3 +135,16 @@ def test_notifications_watch_copy(server, r):
     r.sadd("w2", "c")
     assert r.smembers("w") == {b"a", b"b"}
     assert r.object("encoding", "w2") == b"hashtable"
+
+
+def test_random_index_stays_consistent(r):
+    r.sadd("s", *[b"m%d" % i for i in range(3000)])
+    r.srandmember("s")                    # builds the random-access index
+    r.srem("s", *[b"m%d" % i for i in range(0, 3000, 3)])
+    r.sadd("s", *[b"n%d" % i for i in range(500)])
+    r.smove("s", "t", b"m1")
+    expected = set(r.smembers("s"))
+    popped = [r.spop("s") for _ in range(len(expected))]
+    assert len(popped) == len(set(popped)) and set(popped) == expected
+    assert r.exists("s") == 0
+    assert r.spop("s") is None
