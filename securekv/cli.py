@@ -125,7 +125,6 @@ FATAL = "*** FATAL CONFIG ERROR: "
 UNSUPPORTED = {
     "replicaof": "'replicaof' is not supported yet: start without it.",
     "aclfile": "'aclfile' is not supported yet: start without it.",
-    "tls-port": "'tls-port' is not supported yet: TLS is not available in this build.",
     "cluster-enabled": "'cluster-enabled yes' is not supported: securekv has no cluster mode.",
 }
 
@@ -147,6 +146,8 @@ def check_startup_config(cfg) -> str | None:
 def check_server(server) -> str | None:
     """Checks that need the subsystems loaded: `user` lines need the ACL engine."""
     from securekv.config import CLAIMED
+    for problem in getattr(server, "startup_errors", ()):
+        return FATAL + problem
     if server.config["user"] and "user" not in CLAIMED:
         return (FATAL + "'user' directives are not supported yet: remove them or use "
                 "requirepass.")
@@ -158,6 +159,7 @@ UMBRELLA_USAGE = """Usage: securekv <command> [args...]
 Commands:
   server [args...]   run the server (same arguments as securekv-server)
   version            print the version
+  tls dev-certs DIR  write a development CA, server and client certificates
 """
 
 
@@ -169,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd, rest = args[0], args[1:]
     if cmd == "server":
         return server_main(rest)
+    if cmd == "tls":
+        from tls.devcerts import cli as tls_cli
+        return tls_cli(rest)
     if cmd in ("version", "-v", "--version"):
         print(version_line())
         return 0

@@ -1088,33 +1088,74 @@ for _name, _type, _def, _mut in (
 ):
     compat(_name, _type, _def, "Cluster mode.", mutable=_mut, section="cluster")
 
-# TLS (the TLS issue gives these effect)
-directive("tls-port", Int(0, 65535), 0, section="tls", compat=True, on_set=_tls_on_set,
-          doc="TLS port (0: none). securekv refuses to start with a TLS port until TLS is "
-              "implemented. " + COMPAT)
-for _name, _type, _def, _secret in (
-        ("tls-cert-file", String(empty_is_null=True), "", False),
-        ("tls-key-file", String(empty_is_null=True), "", False),
-        ("tls-key-file-pass", String(empty_is_null=True), "", True),
-        ("tls-client-cert-file", String(empty_is_null=True), "", False),
-        ("tls-client-key-file", String(empty_is_null=True), "", False),
-        ("tls-client-key-file-pass", String(empty_is_null=True), "", True),
-        ("tls-dh-params-file", String(empty_is_null=True), "", False),
-        ("tls-ca-cert-file", String(empty_is_null=True), "", False),
-        ("tls-ca-cert-dir", String(empty_is_null=True), "", False),
-        ("tls-protocols", String(empty_is_null=True), "", False),
-        ("tls-ciphers", String(empty_is_null=True), "", False),
-        ("tls-ciphersuites", String(empty_is_null=True), "", False),
-        ("tls-auth-clients", Enum("no", "yes", "optional"), "yes", False),
-        ("tls-replication", Bool(), False, False),
-        ("tls-cluster", Bool(), False, False),
-        ("tls-prefer-server-ciphers", Bool(), False, False),
-        ("tls-session-caching", Bool(), True, False),
-        ("tls-session-cache-size", _int(), 20 * 1024, False),
-        ("tls-session-cache-timeout", _int(), 300, False),
+# TLS (given effect by securekv/tlsserver.py with the tls/ library). CONFIG SET of
+# any of these rebuilds the context for new connections while TLS is in use.
+directive("tls-port", Int(0, 65535), 0, section="tls", on_set=_tls_on_set,
+          doc="TLS port (0: none). The plaintext `port` and `tls-port` may listen at once; "
+              "`port 0` leaves TLS only. CONFIG SET moves the TLS listener.")
+for _name, _type, _def, _secret, _doc in (
+        ("tls-cert-file", String(empty_is_null=True), "", False,
+         "Server certificate (PEM, may hold the chain). Checked at startup: readable, "
+         "currently valid, matching tls-key-file."),
+        ("tls-key-file", String(empty_is_null=True), "", False, "Server private key (PEM)."),
+        ("tls-key-file-pass", String(empty_is_null=True), "", True,
+         "Passphrase of an encrypted tls-key-file."),
+        ("tls-client-cert-file", String(empty_is_null=True), "", False,
+         "Certificate for outbound TLS links (replication); tls-cert-file when unset."),
+        ("tls-client-key-file", String(empty_is_null=True), "", False,
+         "Private key of tls-client-cert-file."),
+        ("tls-client-key-file-pass", String(empty_is_null=True), "", True,
+         "Passphrase of an encrypted tls-client-key-file."),
+        ("tls-dh-params-file", String(empty_is_null=True), "", False,
+         "DH parameters for DHE ciphers (optional; ECDHE needs none)."),
+        ("tls-ca-cert-file", String(empty_is_null=True), "", False,
+         "CA certificates (PEM) that verify client certificates; required unless "
+         "tls-auth-clients is no."),
+        ("tls-ca-cert-dir", String(empty_is_null=True), "", False,
+         "A directory of hashed CA certificates (c_rehash), instead of or besides "
+         "tls-ca-cert-file."),
+        ("tls-protocols", String(empty_is_null=True), "", False,
+         "Protocols to enable: 'TLSv1.2', 'TLSv1.3' or both (the default). TLSv1 and TLSv1.1 "
+         "are refused."),
+        ("tls-ciphers", String(empty_is_null=True), "", False,
+         "TLS 1.2 cipher list (OpenSSL syntax). NULL, EXPORT, RC4, 3DES, anonymous and "
+         "non-forward-secret ciphers are always excluded; the default is ECDHE/DHE with "
+         "AES-GCM or ChaCha20-Poly1305."),
+        ("tls-ciphersuites", String(empty_is_null=True), "", False,
+         "TLS 1.3 suites, colon separated (OpenSSL's default when empty)."),
+        ("tls-auth-clients", Enum("no", "yes", "optional"), "yes", False,
+         "Client certificates: yes (required), optional (verified when sent), no."),
+        ("tls-prefer-server-ciphers", Bool(), False, False,
+         "Prefer the server's cipher order over the client's."),
+        ("tls-session-caching", Bool(), True, False,
+         "TLS session resumption (server-side cache and tickets)."),
+        ("tls-session-cache-size", _int(), 20 * 1024, False,
+         "Sessions kept in the cache."),
+        ("tls-session-cache-timeout", _int(), 300, False,
+         "Seconds a cached session stays valid."),
 ):
-    compat(_name, _type, _def, "TLS.", secret=_secret, section="tls")
-TABLE["tls-replication"].on_set = TABLE["tls-cluster"].on_set = _tls_on_set
+    directive(_name, _type, _def, secret=_secret, section="tls", doc=_doc)
+for _name in ("tls-replication", "tls-cluster"):
+    compat(_name, Bool(), False, "TLS for replication / cluster bus links.", section="tls",
+           on_set=_tls_on_set)
+directive("tls-handshake-timeout", Int(1, 3600), 10, section="tls", redis=False,
+          doc="Seconds a TLS handshake may take before the connection is dropped (slow or "
+              "half-open handshakes never block other clients).")
+directive("tls-watch-interval", Int(0, 86400), 10, section="tls", redis=False,
+          doc="Seconds between checks of the certificate, key and CA files for changes "
+              "(rotation on disk). Changed files are validated before use; a bad one is "
+              "refused and logged and the running context kept. 0: no checks.")
+directive("tls-auth-clients-user", Enum("off", "cn", "san-uri", "san-email", "map"), "off",
+          section="tls", redis=False,
+          doc="Log a client in as the ACL user its verified certificate names: off, CN, "
+              "SAN-URI (user:NAME, or the whole URI), SAN-EMAIL, or map (rules from "
+              "tls-auth-clients-user-map). A name that is no enabled user falls back to the "
+              "normal AUTH rules.")
+directive("tls-auth-clients-user-map", String(empty_is_null=True), "", section="tls",
+          redis=False,
+          doc="Mapping file for tls-auth-clients-user map: lines 'FIELD PATTERN USER', FIELD "
+              "one of CN SAN-URI SAN-EMAIL SAN-DNS SUBJECT, PATTERN a glob; the first match "
+              "wins.")
 
 # Redis's hidden directives (CONFIG GET by exact name only)
 for _name, _type, _def in (

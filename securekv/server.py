@@ -29,6 +29,7 @@ from securekv.engine.keyspace import Keyspace
 from securekv.lifecycle import INIT_HOOKS
 from securekv.net.connection import Client
 from securekv.stats import Stats
+from securekv import tlsserver as _tlsserver  # noqa: F401,E402  (TLS listener hooks)
 
 LOG_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 LOG_MARKS = ".-*#"

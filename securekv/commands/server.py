@@ -50,6 +50,23 @@ DEFAULT_SECTIONS = frozenset(("server", "clients", "memory", "persistence", "sta
                               "keyspace"))
 TITLES = {"cpu": "CPU"}
 
+
+SECTION_GATES: dict = {}     # section -> fn(server): shown by INFO all/everything?
+
+
+def register_section(name: str, fn, title: str | None = None, in_all=None) -> None:
+    """A subsystem's own INFO section (`fn(server, client)` -> [(field, value)]),
+    shown by INFO <name>, and by all/everything (before keyspace) while
+    `in_all(server)` is true (so INFO stays Redis's while the subsystem is off)."""
+    global ALL_SECTIONS
+    SECTIONS[name] = fn
+    if title:
+        TITLES[name] = title
+    if in_all is not None:
+        SECTION_GATES[name] = in_all
+    if name not in ALL_SECTIONS:
+        ALL_SECTIONS = ALL_SECTIONS[:-1] + (name, ALL_SECTIONS[-1])
+
 _BUILD_ID = hashlib.sha1(f"securekv-{__version__}".encode()).hexdigest()[:15]
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -483,7 +500,8 @@ def info_text(server, c, args: list[bytes]) -> bytes:
         for a in args:
             s = a.lower().decode("utf-8", "surrogateescape")
             if s in ("all", "everything"):
-                wanted.update(ALL_SECTIONS)
+                wanted.update(n for n in ALL_SECTIONS
+                              if n not in SECTION_GATES or SECTION_GATES[n](server))
             elif s == "default":
                 wanted.update(DEFAULT_SECTIONS)
             elif s in SECTIONS:
