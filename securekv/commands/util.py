@@ -36,19 +36,45 @@ def parse_int_range(arg: bytes, lo: int, hi: int, err: str = NOT_INTEGER) -> int
 
 
 def parse_float(arg: bytes, err: str = NOT_FLOAT) -> float:
-    """Redis's getDoubleFromObject (strtod, whole string): no surrounding spaces,
-    no nan, no overflow to inf (ERANGE); 'inf' and 'infinity' accepted."""
+    """Redis's string2d (strtod over the whole string): no leading space, no
+    nan, and ERANGE is an error both for overflow to inf and for underflow to
+    zero; hex floats (0x1p3) and 'inf'/'infinity' are accepted as C does."""
     s = bytes(arg)
-    if not s or s[:1].isspace() or s[-1:].isspace() or b"_" in s:
+    v = strtod(s)
+    if v is None:
         raise CommandError(err)
+    return v
+
+
+_FLOAT_CHARS = frozenset(b"0123456789+-.eE")
+
+
+def strtod(s: bytes) -> float | None:
+    """C strtod on the whole of s with Redis's checks, or None if Redis refuses it."""
+    if not s or s[:1].isspace() or s[-1:].isspace():
+        return None
+    low = s.lower()
     try:
-        v = float(s)
-    except ValueError:
-        raise CommandError(err) from None
-    if math.isnan(v):
-        raise CommandError(err)
-    if math.isinf(v) and b"inf" not in s.lower():
-        raise CommandError(err)
+        if b"x" in low:
+            body = low.lstrip(b"+-")
+            if not body.startswith(b"0x") or b"_" in low:
+                return None
+            v = float.fromhex(s.decode("ascii"))
+            mantissa = body[2:].split(b"p", 1)[0]
+            nonzero = any(ch not in b"0." for ch in mantissa)
+        else:
+            if not _FLOAT_CHARS.issuperset(low) and low.lstrip(b"+-") not in (b"inf", b"infinity"):
+                return None
+            v = float(s)
+            nonzero = any(48 < ch <= 57 for ch in low.split(b"e", 1)[0])
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        return None
+    if v != v:
+        return None
+    if math.isinf(v) and b"inf" not in low:
+        return None                 # overflow: ERANGE
+    if v == 0.0 and nonzero:
+        return None                 # underflow to zero: ERANGE
     return v
 
 
