@@ -223,18 +223,28 @@ class TLSState:
     # -- client certificates ----------------------------------------------------------
 
     def certificate_login(self, c: TLSClient) -> None:
+        """Map the verified peer certificate to a user and log in as it; a name that
+        is no enabled user (or no ACL engine) leaves the normal AUTH rules."""
         user, how = clientauth.map_certificate(c.tls_peer, self.map_mode, self.map_rules)
         c.tls_how = how
-        if user is None:
-            self.login_fallbacks += 1
-            return
-        login = getattr(self.server, "tls_login", None)
-        ok = login(c, user, how) if login is not None else False
-        if ok:
+        outcome = "unmapped"
+        if user is not None:
+            login = getattr(self.server, "tls_login", None)
+            outcome = login(c, user, how) if login is not None else "no-acl"
+        if outcome == "ok":
             c.tls_user = user
             self.logins += 1
         else:
             self.login_fallbacks += 1
+        hooks = getattr(self.server, "audit_hooks", None)
+        if hooks:
+            event = {"type": "tls-certificate-login", "time": time.time(), "client_id": c.id,
+                     "addr": c.peer(), "user": user, "mapping": how, "outcome": outcome}
+            for h in list(hooks):
+                try:
+                    h(event)
+                except Exception as e:      # an audit sink must not break connections
+                    self.server.log_warning(f"audit hook failed: {e!r}")
 
     # -- INFO ---------------------------------------------------------------------
 
@@ -331,9 +341,30 @@ def _apply_mapping(server):
     return apply
 
 
+def acl_login(server):
+    """server.tls_login(c, name, how) -> outcome, through the ACL family's users:
+    "ok" (logged in, audited as auth-success with method tls-certificate),
+    "no-user" or "disabled" (the client stays on the normal AUTH rules)."""
+    def login(c, name: str, how: str) -> str:
+        get = getattr(server, "acl_get_user", None)
+        if get is None:
+            return "no-acl"
+        u = get(name.encode("utf-8", "surrogateescape"))
+        if u is None:
+            return "no-user"
+        if not u.enabled:
+            return "disabled"
+        from securekv.commands.acl import _auth_done
+        _auth_done(c, u, True, u.name, "tls-certificate")
+        return "ok"
+    return login
+
+
 @on_init
 def setup(server) -> None:
     st = server.tls = TLSState(server)
+    if not hasattr(server, "tls_login"):
+        server.tls_login = acl_login(server)
     for name in CONTEXT_DIRECTIVES + ("tls-replication", "tls-cluster"):
         setattr(server, "apply_" + name.replace("-", "_"), _apply_context(server))
     server.apply_tls_port = _apply_port(server)

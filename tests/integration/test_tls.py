@@ -15,6 +15,8 @@ import time
 import pytest
 import redis
 import trustme
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from helpers import ROOT, ServerProcess, free_port
 
@@ -57,7 +59,8 @@ def tls_args(pki, tls_port, *extra):
 
 def tls_client(port, pki, cert=True, **kw):
     opts = dict(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=pki.ca_file,
-                ssl_check_hostname=False, socket_timeout=10)
+                ssl_check_hostname=False, socket_timeout=10,
+                retry=Retry(NoBackoff(), 0))
     if cert:
         opts.update(ssl_certfile=pki.paths["client.crt"], ssl_keyfile=pki.paths["client.key"])
     opts.update(kw)
@@ -405,3 +408,76 @@ def test_rotation_on_disk(pki, tmp_path):
         assert presented_cert(port) == fresh_der
         assert old_conn.ping()
         assert tls_client(port, pki).info("tls")["tls_context_reloads"] >= 1
+
+
+# -- client-certificate authentication (tls-auth-clients-user) ---------------------------
+
+def issue_client(pki, d, cn):
+    cert = pki.ca.issue_cert(f"{cn}.example", common_name=cn)
+    crt, key = os.path.join(d, f"{cn}.crt"), os.path.join(d, f"{cn}.key")
+    cert.cert_chain_pems[0].write_to_path(crt)
+    cert.private_key_pem.write_to_path(key)
+    return dict(ssl_certfile=crt, ssl_keyfile=key)
+
+
+ACL_ARGS = ["--requirepass", "secret", "--user", *"alice on >alicepw ~* +@all".split(),
+            "--user", *"carol off >carolpw ~* +@all".split(),
+            "--user", *"reader on nopass ~* +@read +acl|whoami".split()]
+
+
+def test_certificate_login_cn(pki, tmp_path):
+    port = free_port()
+    args = tls_args(pki, port, "--tls-auth-clients-user", "CN", "--tls-auth-clients",
+                    "optional", *ACL_ARGS)
+    with ServerProcess(args) as s:
+        alice = tls_client(port, pki, **issue_client(pki, str(tmp_path), "alice"))
+        assert alice.acl_whoami() == "alice"
+        assert alice.set("k", "v")
+        # no such user, disabled user, no certificate: the normal AUTH rules
+        for cn in ("bob", "carol"):
+            c = tls_client(port, pki, **issue_client(pki, str(tmp_path), cn))
+            with pytest.raises(redis.AuthenticationError):
+                c.get("k")
+        anon = tls_client(port, pki, cert=False)
+        with pytest.raises(redis.AuthenticationError):
+            anon.get("k")
+        assert tls_client(port, pki, cert=False, password="secret").get("k") == b"v"
+        info = alice.info("tls")
+        assert info["tls_certificate_logins"] == 1
+        assert info["tls_certificate_login_fallbacks"] >= 2
+        line = alice.execute_command("CLIENT", "LIST").decode()
+        assert "user=alice" in line
+        assert s.alive()
+
+
+def test_certificate_login_map_file(pki, tmp_path):
+    port = free_port()
+    mapfile = tmp_path / "users.map"
+    mapfile.write_text("# field pattern user\nCN  app-*  reader\nCN  alice  alice\n")
+    args = tls_args(pki, port, "--tls-auth-clients-user", "map",
+                    "--tls-auth-clients-user-map", str(mapfile), *ACL_ARGS)
+    with ServerProcess(args) as s:
+        app = tls_client(port, pki, **issue_client(pki, str(tmp_path), "app-7"))
+        assert app.acl_whoami() == "reader"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            app.set("k", "v")
+        assert tls_client(port, pki, **issue_client(pki, str(tmp_path), "alice")).acl_whoami() \
+            == "alice"
+        # a bad map file is refused by CONFIG SET; off turns the mapping off
+        bad = tmp_path / "bad.map"
+        bad.write_text("XX a b\n")
+        admin = tls_client(port, pki, password="secret")
+        with pytest.raises(redis.ResponseError, match="unknown field"):
+            admin.config_set("tls-auth-clients-user-map", str(bad))
+        admin.config_set("tls-auth-clients-user", "off")
+        c = tls_client(port, pki, **issue_client(pki, str(tmp_path), "alice"))
+        with pytest.raises(redis.AuthenticationError):
+            c.get("k")
+        assert s.alive()
+
+
+def test_mapping_file_error_at_startup(pki, tmp_path):
+    r = run_server("--tls-port", str(free_port()), "--tls-cert-file", pki.paths["server.crt"],
+                   "--tls-key-file", pki.paths["server.key"], "--tls-ca-cert-file", pki.ca_file,
+                   "--tls-auth-clients-user", "map")
+    assert r.returncode == 1 and "tls-auth-clients-user map needs" in r.stderr
