@@ -481,3 +481,30 @@ def test_mapping_file_error_at_startup(pki, tmp_path):
                    "--tls-key-file", pki.paths["server.key"], "--tls-ca-cert-file", pki.ca_file,
                    "--tls-auth-clients-user", "map")
     assert r.returncode == 1 and "tls-auth-clients-user map needs" in r.stderr
+
+
+# -- the conf/ examples with `securekv tls dev-certs` -------------------------------------
+
+@pytest.mark.parametrize("name", ["tls.conf", "mtls.conf"])
+def test_conf_examples(tmp_path, name):
+    if shutil.which("redis-cli") is None:
+        pytest.skip("redis-cli missing")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    r = subprocess.run([sys.executable, "-m", "securekv", "tls", "dev-certs", "certs"],
+                       cwd=tmp_path, capture_output=True, text=True, env=env, timeout=30)
+    assert r.returncode == 0, r.stderr
+    tls_port = free_port()
+    args = ["--tls-port", str(tls_port)]
+    if name == "tls.conf":
+        args += ["--port", str(free_port())]
+    s = ServerProcess(args, port=tls_port, cwd=str(tmp_path))
+    s.conf_text = open(os.path.join(ROOT, "conf", name)).read()
+    s.command_line = lambda: [sys.executable, "-m", "securekv", "server",
+                              os.path.join(ROOT, "conf", name), *args]
+    with s:
+        cli = ["redis-cli", "-p", str(tls_port), "--tls", "--cacert", "certs/ca.crt"]
+        if name == "mtls.conf":
+            cli += ["--cert", "certs/client.crt", "--key", "certs/client.key"]
+        out = subprocess.run(cli + ["ACL", "WHOAMI"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=20)
+        assert out.stdout.strip() == "default", out
