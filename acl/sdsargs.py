@@ -1,23 +1,36 @@
-"""Redis's sdssplitargs (sds.c), for selector bodies and ACL files.
+"""Redis's sdssplitargs (sds.c): the one implementation.
 
-acl/ cannot import securekv's copy (DESIGN.md: the library never imports the
-server), hence this small port.
+Used for selector bodies and ACL files here, and by securekv for inline
+commands and config lines (securekv.net.resp re-exports it as split_args):
+acl/ never imports securekv, so the single copy lives in this library.
 """
 
 from __future__ import annotations
 
-_HEX = b"0123456789abcdefABCDEF"
-_ESC = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_BLANK = b" \n\r\t\x0b\x0c"   # C isspace(): skipped between tokens, required after a closing quote
+_BARE_END = b" \n\r\t"         # what ends an unquoted token (and NUL, cut off up front)
+_ESC = {0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}   # \n \r \t \b \a
+
+
+def _ishex(c: int) -> bool:
+    return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
 
 
 def sdssplitargs(line: bytes) -> list[bytes] | None:
-    """Split like sdssplitargs: words, "double" (with escapes) and 'single'
-    quotes; None when quotes are unbalanced or a closing quote is not
-    followed by a space."""
-    out = []
+    """Redis's sdssplitargs: split a line into words, honouring quotes.
+
+    Double quotes understand \\n \\r \\t \\b \\a \\\\ \\" and \\xHH; single quotes
+    only \\'. A closing quote must be followed by a space or the end. Returns
+    None for unbalanced quotes. Blanks between tokens are C isspace(); a bare
+    token ends only at space, \\n, \\r, \\t; a NUL ends the line.
+    """
+    z = line.find(b"\0")
+    if z >= 0:
+        line = line[:z]        # C string: a NUL ends the line (and a loop here once hung)
+    out: list[bytes] = []
     i, n = 0, len(line)
     while True:
-        while i < n and line[i] in b" \n\r\t\v\f":
+        while i < n and line[i] in _BLANK:
             i += 1
         if i >= n:
             return out
@@ -28,15 +41,16 @@ def sdssplitargs(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     return None
                 ch = line[i]
-                if (ch == 92 and i + 3 < n and line[i + 1] == ord("x")
-                        and line[i + 2] in _HEX and line[i + 3] in _HEX):
+                if (ch == 0x5C and i + 3 < n and line[i + 1] == 0x78
+                        and _ishex(line[i + 2]) and _ishex(line[i + 3])):
                     cur.append(int(line[i + 2:i + 4], 16))
                     i += 3
-                elif ch == 92 and i + 1 < n:
+                elif ch == 0x5C and i + 1 < n:
                     i += 1
-                    cur.append(_ESC.get(line[i], line[i]))
-                elif ch == 34:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f":
+                    c = line[i]
+                    cur.append(_ESC.get(c, c))
+                elif ch == 0x22:
+                    if i + 1 < n and line[i + 1] not in _BLANK:
                         return None
                     i += 1
                     break
@@ -46,11 +60,11 @@ def sdssplitargs(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     return None
                 ch = line[i]
-                if ch == 92 and i + 1 < n and line[i + 1] == 39:
+                if ch == 0x5C and i + 1 < n and line[i + 1] == 0x27:
                     i += 1
-                    cur.append(39)
-                elif ch == 39:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\v\f":
+                    cur.append(0x27)
+                elif ch == 0x27:
+                    if i + 1 < n and line[i + 1] not in _BLANK:
                         return None
                     i += 1
                     break
@@ -60,11 +74,11 @@ def sdssplitargs(line: bytes) -> list[bytes] | None:
                 if i >= n:
                     break
                 ch = line[i]
-                if ch in b" \n\r\t\v\f":
+                if ch in _BARE_END:
                     break
-                if ch == 34:
+                if ch == 0x22:
                     inq = True
-                elif ch == 39:
+                elif ch == 0x27:
                     insq = True
                 else:
                     cur.append(ch)

@@ -29,6 +29,8 @@ import re
 
 import hiredis
 
+from acl.sdsargs import sdssplitargs as split_args  # noqa: F401  (re-exported)
+
 PROTO_INLINE_MAX_SIZE = 64 * 1024
 INT_MAX = 2**31 - 1
 UNAUTH_MAX_MULTIBULK = 10
@@ -97,82 +99,6 @@ def _wire_len(argv: list) -> int:
         l = len(a)
         total += l + (6 if l < 10 else 7 if l < 100 else 5 + len(str(l)))
     return total
-
-
-def split_args(line: bytes) -> list[bytes] | None:
-    """Redis's sdssplitargs: split an inline command line, honouring quotes.
-
-    Double quotes understand \\n \\r \\t \\b \\a \\\\ \\" and \\xHH; single quotes
-    only \\'. A closing quote must be followed by a space or the end. Returns
-    None for unbalanced quotes. Blanks between tokens are C isspace(); a bare
-    token ends only at space, \\n, \\r, \\t; a NUL ends the line.
-    """
-    z = line.find(b"\0")
-    if z >= 0:
-        line = line[:z]        # C string: a NUL ends the line (and a loop here once hung)
-    out: list[bytes] = []
-    i, n = 0, len(line)
-    while True:
-        while i < n and line[i] in b" \n\r\t\x0b\x0c":
-            i += 1
-        if i >= n:
-            return out
-        cur = bytearray()
-        inq = insq = False
-        while True:
-            if inq:
-                if i >= n:
-                    return None
-                ch = line[i]
-                if (ch == 0x5C and i + 3 < n and line[i + 1] == 0x78
-                        and _ishex(line[i + 2]) and _ishex(line[i + 3])):
-                    cur.append(int(line[i + 2:i + 4], 16))
-                    i += 3
-                elif ch == 0x5C and i + 1 < n:
-                    i += 1
-                    c = line[i]
-                    cur.append({0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}.get(c, c))
-                elif ch == 0x22:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c":
-                        return None
-                    inq = False
-                    i += 1
-                    break
-                else:
-                    cur.append(ch)
-            elif insq:
-                if i >= n:
-                    return None
-                ch = line[i]
-                if ch == 0x5C and i + 1 < n and line[i + 1] == 0x27:
-                    i += 1
-                    cur.append(0x27)
-                elif ch == 0x27:
-                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c":
-                        return None
-                    insq = False
-                    i += 1
-                    break
-                else:
-                    cur.append(ch)
-            else:
-                if i >= n:
-                    break
-                ch = line[i]
-                if ch in b" \n\r\t":   # sdssplitargs ends a bare token on these only
-                    break
-                if ch == 0x22:
-                    inq = True
-                elif ch == 0x27:
-                    insq = True
-                else:
-                    cur.append(ch)
-            i += 1
-        out.append(bytes(cur))
-
-
-def _ishex(c: int) -> bool:
-    return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
 
 
 class RequestParser:

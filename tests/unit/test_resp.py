@@ -181,6 +181,11 @@ def test_split_args(line, args):
     assert split_args(line) == args
 
 
+def test_split_args_is_the_acl_implementation():
+    from acl.sdsargs import sdssplitargs
+    assert split_args is sdssplitargs     # one sdssplitargs for inline commands, config and ACL
+
+
 # -- partial reads ------------------------------------------------------------------
 
 PIPELINE = (enc("SET", "k", "v" * 40) + enc("GET", "k") + b"PING\r\n" + enc("ECHO", b"a\r\nb")
