@@ -1,1 +1,29 @@
+"""Tenants: isolated keyspaces, statistics, quotas and eviction (DESIGN.md, Tenants).
 
+- tenant.py    the Tenant object (keyspace, stats, quota, policy, limits)
+- registry.py  the registry (`server.tenants`, `default` always present), the
+               user -> tenant mapping and switching a client into a tenant
+- evict.py     memory usage per tenant, the quota/maxmemory check for `denyoom`
+               commands, eviction by sampling, the LRU/LFU access clocks
+
+The rules, in one place
+-----------------------
+* The `default` tenant owns the server's keyspace and Stats: with only
+  `default`, nothing here runs on the hot path and securekv is Redis.
+* A connection's tenant is its user's (`tenant_for_user`), fixed at
+  authentication; `TENANT USE` lets an operator work inside a tenant (audited).
+* Quota (tenant `maxmemory`): when a `denyoom` command arrives and the
+  tenant's dataset estimate is above its quota, keys of THAT tenant are
+  evicted by its policy until it is under, or the command gets
+  `-OOM command not allowed when used memory > 'maxmemory' of tenant '<name>'.`
+* Global `maxmemory`: compared with the sum of every tenant's dataset estimate.
+  When it is exceeded, eviction only takes keys from (a) tenants WITHOUT a quota
+  (they share the global pool, like Redis's one keyspace) and (b) the tenant
+  issuing the write, largest first, each by its own policy (`maxmemory-policy`
+  when the tenant has none). A tenant with a quota that is under it is never
+  evicted because of someone else's load: a quota is a reservation. If nothing
+  can be freed the writer gets Redis's `-OOM command not allowed when used
+  memory > 'maxmemory'.` With only `default` this is exactly Redis's rule.
+* `maxmemory` and tenant quotas bound the dataset estimate (engine/memory.py),
+  not the interpreter's baseline RSS (INFO used_memory adds that baseline).
+"""
