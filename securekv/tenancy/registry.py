@@ -114,3 +114,14 @@ def switch(c, t: Tenant) -> str | None:
     c.tenant = None if t.is_default else t
     server.update_gate(c)
     return None
+
+
+def visible_clients(c) -> dict:
+    """The clients c may list, kill or unblock: those of its own tenant (all of
+    them while only the default tenant exists)."""
+    server = c.server
+    reg = getattr(server, "tenants", None)
+    if reg is None or len(reg.tenants) == 1:
+        return server.clients
+    ks = c.keyspace
+    return {i: x for i, x in server.clients.items() if x.keyspace is ks}
