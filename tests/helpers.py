@@ -7,6 +7,7 @@ poll.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -208,3 +209,65 @@ def _reply_end(buf: bytes, pos: int):
 
 def redis_server_available() -> bool:
     return shutil.which("redis-server") is not None
+
+
+def send(c: RawConn, *args) -> None:
+    """Send one command without reading its reply (e.g. a command that blocks)."""
+    c.send(encode_command(*args))
+
+
+def blocked_clients(r) -> int:
+    return int(r.info("clients")["blocked_clients"])
+
+
+def wait_blocked(r, n: int, timeout: float = 10.0) -> None:
+    """Poll INFO clients (through redis-py client r) until n clients are blocked."""
+    deadline = time.monotonic() + timeout
+    while blocked_clients(r) != n:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"expected {n} blocked clients, have {blocked_clients(r)}")
+        time.sleep(0.002)
+
+
+def both(server, ref, resp3: bool = False) -> tuple[RawConn, RawConn]:
+    """Raw connections (redis-server, securekv) on flushed servers, optionally in RESP3."""
+    a, b = RawConn(ref.port), RawConn(server.port)
+    for c in (a, b):
+        c.cmd("FLUSHALL")
+        if resp3:
+            c.cmd("HELLO", "3")
+    return a, b
+
+
+def same(a: RawConn, b: RawConn, *args) -> bytes:
+    """Run one command on both connections; assert the raw replies are equal."""
+    ra, rb = a.cmd(*args), b.cmd(*args)
+    assert ra == rb, (args, ra, rb)
+    return ra
+
+
+@contextlib.contextmanager
+def keyevents(server, r, flags: str = "KEA"):
+    """With notify-keyspace-events set to flags (through redis-py client r), yield
+    collect(n): the next n (event, key) pairs published on __keyevent@0__.
+    The setting is cleared on exit."""
+    r.config_set("notify-keyspace-events", flags)
+    sub = server.client()
+    ps = sub.pubsub()
+    ps.psubscribe("__keyevent@0__:*")
+    ps.get_message(timeout=5)
+
+    def collect(n: int) -> list:
+        got = []
+        while len(got) < n:
+            m = ps.get_message(timeout=5)
+            assert m is not None, got
+            if m["type"] == "pmessage":
+                got.append((m["channel"].split(b":", 1)[1], m["data"]))
+        return got
+    try:
+        yield collect
+    finally:
+        ps.close()
+        sub.close()
+        r.config_set("notify-keyspace-events", "")

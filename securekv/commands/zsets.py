@@ -7,10 +7,11 @@ from __future__ import annotations
 import math
 import random
 
+from securekv.commands.popping import blocking_pop, parse_mpop
 from securekv.commands.sets import EMPTY_SCAN, after_removal, scan_matcher
 from securekv.commands.table import KeyNum, KeySpec, Range, command
 from securekv.commands.util import notify, parse_float, parse_scan_cursor
-from securekv.engine.blocking import NOT_READY, block, parse_timeout
+from securekv.engine.blocking import parse_timeout
 from securekv.engine.settype import SetValue, scan_buckets
 from securekv.engine.zsettype import (ZSetValue, score_to_scan_bytes, zset_from_pairs,
                                       zset_limits)
@@ -636,35 +637,17 @@ def zpopmax(c, argv):
     return _zpop_cmd(c, argv, MAX)
 
 
-def _zmpop_args(argv, numkeys_idx: int):
-    numkeys = _strict_int(argv[numkeys_idx])
-    if numkeys is None or numkeys < 1:
-        raise CommandError("ERR numkeys should be greater than 0")
-    where_idx = numkeys_idx + numkeys + 1
-    n = len(argv)
-    if where_idx >= n:
-        raise CommandError(SYNTAX)
-    w = argv[where_idx].lower()
+def _where(arg: bytes) -> int:
+    w = arg.lower()
     if w == b"min":
-        where = MIN
-    elif w == b"max":
-        where = MAX
-    else:
-        raise CommandError(SYNTAX)
-    count = -1
-    j = where_idx + 1
-    while j < n:
-        if count == -1 and argv[j].lower() == b"count" and j + 1 < n:
-            j += 1
-            count = _strict_int(argv[j])
-            if count is None or count < 1:
-                raise CommandError("ERR count should be greater than 0")
-        else:
-            raise CommandError(SYNTAX)
-        j += 1
-    if count == -1:
-        count = 1
-    return argv[numkeys_idx + 1:numkeys_idx + 1 + numkeys], where, count
+        return MIN
+    if w == b"max":
+        return MAX
+    raise CommandError(SYNTAX)
+
+
+def _zmpop_args(argv, numkeys_idx: int):
+    return parse_mpop(argv, numkeys_idx, _where)
 
 
 def _propagate_pop(c, key, where, count):
@@ -686,36 +669,13 @@ def zmpop(c, argv):
 
 def _blocking_pop(c, keys, where, count, timeout_arg, nested):
     timeout = parse_timeout(timeout_arg)
-    db = c.db
-    for k in keys:
-        v = db.lookup(k)
-        if v is None:
-            continue
-        if type(v) is not ZSetValue:
-            raise CommandError(WRONGTYPE)
-        return _serve_pop(c, k, where, count, nested)
 
-    def retry(cl):
-        d = cl.db
-        k = getattr(cl.server, "serving_key", None)
-        if k in keys:
-            v = d.lookup(k)
-            if v is not None and type(v) is ZSetValue:
-                return _serve_pop(cl, k, where, count, nested)
-        for k in keys:
-            v = d.lookup(k)
-            if v is not None and type(v) is ZSetValue:
-                return _serve_pop(cl, k, where, count, nested)
-        return NOT_READY
-
-    return block(c, keys, timeout, retry, NULL_ARRAY)
-
-
-def _serve_pop(c, key, where, count, nested):
-    n = len(c.db.data[key])
-    r = zpop_generic(c, [key], where, True, count, nested, True)
-    _propagate_pop(c, key, where, count if count == -1 else min(count, n))
-    return r
+    def serve(cl, key, z):
+        n = len(z)
+        r = zpop_generic(cl, [key], where, True, count, nested, True)
+        _propagate_pop(cl, key, where, count if count == -1 else min(count, n))
+        return r
+    return blocking_pop(c, keys, timeout, ZSetValue, serve)
 
 
 @command('bzpopmin', -3, 'write noscript blocking fast', '@sortedset',

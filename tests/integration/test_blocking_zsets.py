@@ -5,40 +5,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-from helpers import RawConn, encode_command
-
-
-def blocked_clients(r) -> int:
-    return int(r.info("clients")["blocked_clients"])
-
-
-def wait_blocked(r, n: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while blocked_clients(r) != n:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"expected {n} blocked clients, have {blocked_clients(r)}")
-        time.sleep(0.002)
-
-
-@pytest.fixture
-def conns(server):
-    made = []
-
-    def make(resp3: bool = False):
-        c = RawConn(server.port)
-        if resp3:
-            c.cmd("HELLO", "3")
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
-
-
-def send(c, *args):
-    c.send(encode_command(*args))
+from helpers import blocked_clients, send, wait_blocked
 
 
 def test_bzpopmin_served_by_zadd(r, conns):
@@ -109,3 +76,24 @@ def test_served_when_zadd_in_multi(r, conns):
     p.zadd("z", {"b": 0})
     p.execute()
     assert a.read_reply() == b"*3\r\n$1\r\nz\r\n$1\r\nb\r\n$1\r\n0\r\n"
+
+
+def test_served_only_from_the_ready_key(r, conns):
+    """Redis serves a woken client from the key that became ready, never from
+    another of its keys: a is not served from z2 while z1 (deleted again) is
+    the ready key, so b, first in z2's queue, gets z2."""
+    b = conns()
+    send(b, "BZPOPMIN", "z2", "0")
+    wait_blocked(r, 1)
+    a = conns()
+    send(a, "BZPOPMIN", "z1", "z2", "0")
+    wait_blocked(r, 2)
+    p = r.pipeline(transaction=True)
+    p.zadd("z1", {"a": 1})
+    p.zadd("z2", {"b": 1})
+    p.delete("z1")
+    p.execute()
+    assert b.read_reply() == b"*3\r\n$2\r\nz2\r\n$1\r\nb\r\n$1\r\n1\r\n"
+    wait_blocked(r, 1)
+    r.zadd("z1", {"c": 3})
+    assert a.read_reply() == b"*3\r\n$2\r\nz1\r\n$1\r\nc\r\n$1\r\n3\r\n"
