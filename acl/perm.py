@@ -48,7 +48,8 @@ _keep: list = []
 
 
 class CompiledSelector:
-    __slots__ = ("allcmds", "cmds", "firstargs", "allkeys", "keys", "allchannels", "channels")
+    __slots__ = ("allcmds", "cmds", "firstargs", "allkeys", "keys", "patterns", "allchannels",
+                 "channels")
 
     def __init__(self, sel) -> None:
         self.allcmds = sel.allcommands
@@ -65,6 +66,7 @@ class CompiledSelector:
                           for cid, args in sel.firstargs.items()}
         self.allkeys = sel.allkeys
         self.keys = tuple((f, compile_glob(p).match) for p, f in sel.patterns)
+        self.patterns = tuple((p, f) for p, f in sel.patterns)
         self.allchannels = sel.allchannels
         self.channels = tuple((p, compile_glob(p).match) for p in sel.channels)
 
@@ -104,34 +106,47 @@ class Perm:
         keys = None
         relevant, last = DENIED_CMD, 0
         for s in self.sels:
-            cid = cmd.id
-            if not s.allcmds and cid not in s.cmds and not cmd.no_auth:
-                fa = s.firstargs.get(cid)
-                if fa is None or len(argv) < 2 or argv[2 if cmd.parent is not None else 1].lower() not in fa:
-                    continue        # DENIED_CMD: never more relevant than what we have
-            r = OK
-            idx = 0
-            if not s.allkeys and cid in self.catalog.keyed:
-                if keys is None:
-                    keys = self.catalog.get_keys(cmd, argv)
-                for pos, spec in keys:
-                    if not s.key_ok(argv[pos], key_mask(spec)):
-                        r, idx = DENIED_KEY, pos
-                        break
-            if r == OK and not s.allchannels:
-                form = CHANNEL_FORMS.get(cmd.name)
-                if form is not None:
-                    end = 2 if form == "one" else len(argv)
-                    literal = form == "pattern"
-                    for j in range(1, min(end, len(argv))):
-                        if not s.channel_ok(argv[j], literal):
-                            r, idx = DENIED_CHANNEL, j
-                            break
+            r, idx, keys = self._check_selector(s, cmd, argv, keys)
             if r == OK:
                 return None
             if r > relevant or (r == relevant and idx > last):
                 relevant, last = r, idx
         return relevant, last
+
+    def _check_selector(self, s, cmd, argv, keys):
+        """ACLSelectorCheckCmd: (reason, argv index, keys cache)."""
+        cid = cmd.id
+        if not s.allcmds and cid not in s.cmds and not cmd.no_auth:
+            fa = s.firstargs.get(cid)
+            if fa is None or len(argv) < 2 or argv[2 if cmd.parent is not None else 1].lower() not in fa:
+                return DENIED_CMD, 0, keys
+        if not s.allkeys and cid in self.catalog.keyed:
+            if keys is None:
+                keys = self.catalog.get_keys(cmd, argv)
+            for pos, spec in keys:
+                if not s.key_ok(argv[pos], key_mask(spec)):
+                    return DENIED_KEY, pos, keys
+        if not s.allchannels:
+            form = CHANNEL_FORMS.get(cmd.name)
+            if form is not None:
+                end = 2 if form == "one" else len(argv)
+                literal = form == "pattern"
+                for j in range(1, min(end, len(argv))):
+                    if not s.channel_ok(argv[j], literal):
+                        return DENIED_CHANNEL, j, keys
+        return OK, 0, keys
+
+    def full_key_access(self, cmd, argv, mask: int = PERM_R) -> bool:
+        """ACLUserCheckCmdWithUnrestrictedKeyAccess: some selector allows this
+        call and has `allkeys` or a `*` pattern carrying `mask` (SORT BY/GET)."""
+        if self.unrestricted:
+            return True
+        keys = None
+        for s in self.sels:
+            r, _idx, keys = self._check_selector(s, cmd, argv, keys)
+            if r == OK and (s.allkeys or any(f & mask == mask and p == b"*" for p, f in s.patterns)):
+                return True
+        return False
 
     def channel_allowed(self, channel: bytes, literal: bool) -> bool:
         """ACLUserCheckChannelPerm: some selector allows this channel/pattern."""

@@ -41,6 +41,14 @@ def error_reply(c, msg: str, cmd=None, rejected: bool = False) -> None:
     """Append an error reply and count it (errorstats, failed/rejected calls)."""
     if msg[:1] == "-":
         msg = msg[1:]
+    if rejected and cmd is not None and cmd.name == "exec":
+        # rejectCommand -> execCommandAbort: a rejected EXEC (arity, NOAUTH,
+        # NOPERM ...) answers EXECABORT and discards the transaction, if any.
+        msg = "EXECABORT Transaction discarded because of: " + (
+            msg[4:] if msg.startswith("ERR ") else msg)
+        if c.multi is not None or c.watched:
+            from securekv.commands.transactions import discard_transaction
+            discard_transaction(c)
     c.out.append(b"-" + _sanitize(msg) + b"\r\n")
     server = c.server
     server.count_error(msg.split(" ", 1)[0])

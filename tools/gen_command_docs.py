@@ -150,7 +150,9 @@ def decl(port, names):
         full = s(info[0])
         arity = info[1]
         flags = " ".join(s(f) for f in info[2] if s(f) != "movablekeys")
-        cats = " ".join(s(c) for c in info[6] if s(c).lstrip("@") not in IMPLIED)
+        # @dangerous is implied by the admin flag only: keep it on others (FLUSHALL, KEYS).
+        implied = IMPLIED if "admin" in flags.split() else IMPLIED - {"dangerous"}
+        cats = " ".join(s(c) for c in info[6] if s(c).lstrip("@") not in implied)
         tips = [s(t) for t in info[7]]
         specs = [keyspec_src(k) for k in info[8]]
         head = "@subcommand(%r, %r, " % tuple(full.split("|")) if "|" in full \

@@ -225,6 +225,7 @@ def make_acl_check(server):
         if r is None:
             return None
         reason, idx = r
+        c.last_cmd = cmd            # Redis sets c->cmd before the check: CLIENT INFO shows it
         if c.in_exec:
             log_denial(c, reason, "multi", argv[idx] if reason != DENIED_CMD else cmd.name.encode())
             return NOPERM_EXEC % EXEC_REASONS[reason]
@@ -276,6 +277,9 @@ def _auth_done(c, u, ok: bool, user: bytes, method: str) -> str | None:
     st = server.acl
     addr = _addr(c)
     if ok:
+        terr = server.bind_tenant(c, u)      # the user's tenant (securekv/tenancy/registry.py)
+        if terr is not None:
+            return terr
         st.throttle.succeeded(addr)
         st.auth_successes += 1
         c.user = u
@@ -328,9 +332,11 @@ def authenticate(c, user: bytes, password: bytes, method: str) -> str | None:
     return _auth_done(c, u, ok, user, method)
 
 
-def authenticate_deferred(c, user: bytes, password: bytes, method: str):
-    """AUTH: like authenticate, but argon2 work goes to a thread and the client
-    is parked; returns the reply (OK), raises CommandError, or returns BLOCKED."""
+def authenticate_deferred(c, user: bytes, password: bytes, method: str, then=None):
+    """AUTH and HELLO AUTH (server.authenticate_then): like authenticate, but argon2
+    work goes to a thread and the client is parked. On success the reply is
+    `then(c)` (OK without it; it may raise CommandError). Returns the reply,
+    raises CommandError, or returns BLOCKED (answered when the thread is done)."""
     server = c.server
     st = server.acl
     if st.throttle.blocked(_addr(c), user):
@@ -344,7 +350,7 @@ def authenticate_deferred(c, user: bytes, password: bytes, method: str):
         err = _auth_done(c, u, ok, user, method)
         if err is not None:
             raise CommandError(err)
-        return OK
+        return OK if then is None else then(c)
     from securekv.engine import blocking
     hashes = [p for p in u.passwords if p.startswith("$")]
     r = blocking.block(c, [], 0, lambda c: blocking.NOT_READY, None)
@@ -365,7 +371,16 @@ def authenticate_deferred(c, user: bytes, password: bytes, method: str):
             cur = st.users.get(user)
             good = res and cur is u and u.enabled
             err = _auth_done(c, u, good, user, method)
-            blocking.unblock(c, CommandError(err) if err is not None else OK)
+            if err is not None:
+                reply = CommandError(err)
+            elif then is None:
+                reply = OK
+            else:
+                try:
+                    reply = then(c)
+                except CommandError as e:
+                    reply = e
+            blocking.unblock(c, reply)
         server.loop.call_soon_threadsafe(on_loop)
 
     if st.executor is None:
@@ -757,6 +772,18 @@ def _setup(server) -> None:
     _startup_users(server)
     server.acl_get_user = st.users.get
 
+    def full_key_access(c, argv=None):
+        u = c.user
+        perm = (st.users.default if u is None else u).perm
+        if perm.unrestricted:
+            return True
+        cmd = c.last_cmd
+        if argv is None or isinstance(cmd, str):
+            return perm.allkeys
+        return perm.full_key_access(cmd, argv)
+
+    server.acl_full_key_access = full_key_access
+
     def authenticate_(c, user, password, method):
         return authenticate(c, user, password, method)
 
@@ -768,6 +795,7 @@ def _setup(server) -> None:
         return st.users.default.nopass
 
     server.authenticate = authenticate_
+    server.authenticate_then = authenticate_deferred
     server.deauthenticate = deauthenticate
     server.default_user_nopass_hook = default_user_nopass
     server.acl_check = make_acl_check(server)

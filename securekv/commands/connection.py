@@ -68,25 +68,49 @@ def hello(c, argv):
         if ver < 2 or ver > 3:
             raise CommandError("NOPROTO unsupported protocol version")
         i = 2
-    user = password = name = None
+    auths = []
+    name = syntax = None
     n = len(argv)
     while i < n:
         more = n - 1 - i
         opt = argv[i].lower()
         if opt == b"auth" and more >= 2:
-            user, password = argv[i + 1], argv[i + 2]
+            auths.append((argv[i + 1], argv[i + 2]))
             i += 3
         elif opt == b"setname" and more:
             name = argv[i + 1]
             i += 2
         else:
-            raise CommandError("ERR Syntax error in HELLO option '%s'"
-                               % argv[i].decode("utf-8", "surrogateescape"))
+            # Redis authenticates each AUTH option as it parses it: a syntax
+            # error after a good AUTH leaves the client authenticated.
+            syntax = "ERR Syntax error in HELLO option '%s'" % argv[i].decode(
+                "utf-8", "surrogateescape")
+            if not auths:
+                raise CommandError(syntax)
+            break
     server = c.server
-    if user is not None:
+    if not auths:
+        return _hello_reply(c, ver, name, None)
+    for user, password in auths[:-1]:
         err = server.authenticate(c, user, password, "HELLO")
         if err is not None:
             raise CommandError(err)
+    user, password = auths[-1]
+    then = getattr(server, "authenticate_then", None)
+    if then is None:
+        err = server.authenticate(c, user, password, "HELLO")
+        if err is not None:
+            raise CommandError(err)
+        return _hello_reply(c, ver, name, syntax)
+    # The ACL family may verify the password in a thread (argon2) and answer later.
+    return then(c, user, password, "HELLO", lambda c: _hello_reply(c, ver, name, syntax))
+
+
+def _hello_reply(c, ver, name, syntax):
+    """HELLO after its AUTH options: the rest of the handshake and the reply."""
+    if syntax is not None:
+        raise CommandError(syntax)
+    server = c.server
     if not c.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "

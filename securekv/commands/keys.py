@@ -25,6 +25,7 @@ from securekv.commands.util import (LLONG_MAX, help_reply, notify, now_ms, parse
                                     parse_scan_cursor, parse_scan_options)
 from securekv.errors import DB_INDEX, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from securekv.net.resp import OK, Status, _strict_int
+from securekv.tenancy.evict import frequency, idle_time
 
 SAME_OBJECT = "ERR source and destination objects are the same"
 LLONG_MIN = -(2 ** 63)
@@ -266,7 +267,7 @@ def copy(c, argv):
     return 1
 
 
-@command("swapdb", 3, "write fast", "@keyspace", group="server", since="4.0.0",
+@command("swapdb", 3, "write fast", "@keyspace @dangerous", group="server", since="4.0.0",
          summary="Swaps two Redis databases")
 def swapdb(c, argv):
     a = _db_index(argv[1], "ERR invalid first DB index")
@@ -427,7 +428,7 @@ def _live(db, keys: list) -> list:
     return [k for k in keys if (w := get(k)) is None or w > now]
 
 
-@command("keys", 2, "readonly", "@keyspace", group="generic", since="1.0.0",
+@command("keys", 2, "readonly", "@keyspace @dangerous", group="generic", since="1.0.0",
          summary="Find all keys matching the given pattern",
          tips=["request_policy:all_shards", "nondeterministic_output_order"])
 def keys(c, argv):
@@ -652,7 +653,7 @@ def _check_flush_args(argv) -> None:
     raise CommandError(SYNTAX)
 
 
-@command("flushdb", -1, "write", "@keyspace", group="server", since="1.0.0",
+@command("flushdb", -1, "write", "@keyspace @dangerous", group="server", since="1.0.0",
          summary="Remove all keys from the current database",
          tips=["request_policy:all_shards", "response_policy:all_succeeded"])
 def flushdb(c, argv):
@@ -664,7 +665,7 @@ def flushdb(c, argv):
     return OK
 
 
-@command("flushall", -1, "write", "@keyspace", group="server", since="1.0.0",
+@command("flushall", -1, "write", "@keyspace @dangerous", group="server", since="1.0.0",
          summary="Remove all keys from all databases",
          tips=["request_policy:all_shards", "response_policy:all_succeeded"])
 def flushall(c, argv):
@@ -700,7 +701,9 @@ def _object_value(c, argv):
 
 
 def _policy_is_lfu(c) -> bool:
-    return c.server.config["maxmemory-policy"] in _LFU_POLICIES
+    t = c.tenant           # a tenant's own policy (securekv/tenancy), else the server's
+    return (c.server.config["maxmemory-policy"] if t is None else t.effective_policy()) \
+        in _LFU_POLICIES
 
 
 @subcommand("object", "encoding", 3, "readonly", "@keyspace", keys=[KeySpec("RO", 2)],
@@ -717,6 +720,7 @@ def object_encoding(c, argv):
             since="4.0.0", summary="Get the logarithmic access frequency counter of a Redis object",
             tips=["nondeterministic_output"])
 def object_freq(c, argv):
+    freq = frequency(c.db, argv[2])      # read before the lookup touches the key
     v = _object_value(c, argv)
     if v is None:
         return None
@@ -725,13 +729,14 @@ def object_freq(c, argv):
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
             "note that when switching between policies at runtime LRU and LFU data will take "
             "some time to adjust.")
-    return 0        # access frequency is not tracked per key (yet)
+    return freq or 0    # tracked only under an LFU policy (securekv/tenancy/evict.py)
 
 
 @subcommand("object", "idletime", 3, "readonly", "@keyspace", keys=[KeySpec("RO", 2)],
             since="2.2.3", summary="Get the time since a Redis object was last accessed",
             tips=["nondeterministic_output"])
 def object_idletime(c, argv):
+    idle = idle_time(c.db, argv[2])      # read before the lookup touches the key
     v = _object_value(c, argv)
     if v is None:
         return None
@@ -740,7 +745,7 @@ def object_idletime(c, argv):
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
             "when switching between policies at runtime LRU and LFU data will take some time "
             "to adjust.")
-    return 0        # access time is not tracked per key (yet)
+    return idle or 0    # tracked only under an LRU policy (securekv/tenancy/evict.py)
 
 
 @subcommand("object", "refcount", 3, "readonly", "@keyspace", keys=[KeySpec("RO", 2)],

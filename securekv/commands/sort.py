@@ -96,11 +96,11 @@ def _by_pattern(db, pattern: bytes, subst: bytes):
     return None
 
 
-def _full_key_access(c) -> bool:
-    """ACLUserCheckKeyPerm(user, "*", CMD_KEY_ACCESS): the ACL family may install
-    server.acl_full_key_access(c) -> bool; without it every user has it."""
+def _full_key_access(c, argv) -> bool:
+    """ACLUserCheckCmdWithUnrestrictedKeyAccess(user, cmd, argv, CMD_KEY_ACCESS): the ACL
+    family may install server.acl_full_key_access(c, argv) -> bool; without it every user has it."""
     check = getattr(c.server, "acl_full_key_access", None)
-    return True if check is None else check(c)
+    return True if check is None else check(c, argv)
 
 
 def _load(v, tn: bytes, dontsort: bool, desc: bool, start: int, end: int):
@@ -168,11 +168,11 @@ def _sort(c, argv, readonly: bool):
             sortby = argv[j + 1]
             if b"*" not in _cstr(sortby):
                 dontsort = True
-            elif not _full_key_access(c):
+            elif not _full_key_access(c, argv):
                 raise CommandError("ERR BY option of SORT denied due to insufficient ACL permissions.")
             j += 1
         elif opt == b"get" and left >= 1:
-            if not _full_key_access(c):
+            if not _full_key_access(c, argv):
                 raise CommandError("ERR GET option of SORT denied due to insufficient ACL permissions.")
             gets.append(argv[j + 1])
             j += 1
