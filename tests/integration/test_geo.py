@@ -8,30 +8,7 @@ import random
 
 import pytest
 
-from helpers import RawConn, ServerProcess, redis_server_available
-
-pytestmark = pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
-
-
-@pytest.fixture(scope="module")
-def ref():
-    with ServerProcess(kind="redis") as s:
-        yield s
-
-
-def both(server, ref, resp3=False):
-    a, b = RawConn(ref.port), RawConn(server.port)
-    for c in (a, b):
-        c.cmd("FLUSHALL")
-        if resp3:
-            c.cmd("HELLO", "3")
-    return a, b
-
-
-def same(a, b, *args):
-    ra, rb = a.cmd(*args), b.cmd(*args)
-    assert ra == rb, (args, ra, rb)
-    return ra
+from helpers import both, keyevents, same
 
 
 def test_random_points_and_searches_match_redis(server, ref):
@@ -95,28 +72,13 @@ def test_resp3_shapes(server, ref):
 
 
 def test_notifications_and_watch(server, r):
-    r.config_set("notify-keyspace-events", "KEA")
-    sub = server.client()
-    ps = sub.pubsub()
-    ps.psubscribe("__keyevent@0__:*")
-    ps.get_message(timeout=5)
-    try:
+    with keyevents(server, r) as collect:
         r.geoadd("g", (13.361389, 38.115556, "Palermo"))
         r.execute_command("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", 13, 38, "BYRADIUS", 500, "km")
         r.execute_command("GEORADIUS", "g", 13, 38, 500, "km", "STORE", "d2")
         r.execute_command("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", 0, 0, "BYRADIUS", 1, "m")
-        got = []
-        while len(got) < 4:
-            m = ps.get_message(timeout=5)
-            assert m is not None, got
-            if m["type"] == "pmessage":
-                got.append((m["channel"].split(b":", 1)[1], m["data"]))
-        assert got == [(b"zadd", b"g"), (b"geosearchstore", b"d"),
-                       (b"georadiusstore", b"d2"), (b"del", b"d")]
-    finally:
-        ps.close()
-        sub.close()
-        r.config_set("notify-keyspace-events", "")
+        assert collect(4) == [(b"zadd", b"g"), (b"geosearchstore", b"d"),
+                              (b"georadiusstore", b"d2"), (b"del", b"d")]
     w = server.client()
     p = w.pipeline()
     p.watch("g")

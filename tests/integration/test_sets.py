@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import RawConn, ServerProcess, redis_server_available
-
-needs_redis = pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
+from helpers import both, keyevents
 
 
-@pytest.fixture(scope="module")
-def ref():
-    with ServerProcess(kind="redis") as s:
-        yield s
-
-
-@needs_redis
 def test_resp3_shapes_match_redis(server, ref):
-    a, b = RawConn(ref.port), RawConn(server.port)
+    a, b = both(server, ref, resp3=True)
     try:
-        for c in (a, b):
-            c.cmd("FLUSHALL")
-            c.cmd("HELLO", "3")
         for cmd in [("SADD", "s", "3", "1", "2"), ("SMEMBERS", "s"), ("SMEMBERS", "nokey"),
                     ("SISMEMBER", "s", "1"), ("SMISMEMBER", "s", "1", "9"),
                     ("SINTER", "s", "s"), ("SUNION", "s", "nokey"), ("SDIFF", "s", "nokey"),
@@ -94,12 +82,7 @@ def test_srandmember_semantics(r):
 
 
 def test_notifications_watch_copy(server, r):
-    r.config_set("notify-keyspace-events", "KEA")
-    sub = server.client()
-    ps = sub.pubsub()
-    ps.psubscribe("__keyevent@0__:*")
-    ps.get_message(timeout=5)
-    try:
+    with keyevents(server, r) as collect:
         r.sadd("s", "a", "b")
         r.sadd("s", "a")
         r.srem("s", "a")
@@ -110,17 +93,7 @@ def test_notifications_watch_copy(server, r):
         expected = [(b"sadd", b"s"), (b"srem", b"s"), (b"srem", b"s"), (b"del", b"s"),
                     (b"sadd", b"t"), (b"sadd", b"x"), (b"sunionstore", b"u"),
                     (b"spop", b"x"), (b"del", b"x")]
-        got = []
-        while len(got) < len(expected):
-            m = ps.get_message(timeout=5)
-            assert m is not None, got
-            if m["type"] == "pmessage":
-                got.append((m["channel"].split(b":", 1)[1], m["data"]))
-        assert got == expected
-    finally:
-        ps.close()
-        sub.close()
-        r.config_set("notify-keyspace-events", "")
+        assert collect(len(expected)) == expected
     r.sadd("w", "a")
     w = server.client()
     p = w.pipeline()

@@ -4,10 +4,11 @@ sets and sorted sets, RESP3, key extraction."""
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 import redis
+
+from helpers import keyevents
 
 
 def test_sort_big_numeric_list(r):
@@ -48,26 +49,11 @@ def test_sort_store_is_a_write(server, r):
 
 
 def test_sortstore_notification(server, r):
-    r.config_set("notify-keyspace-events", "Elg")
-    sub = server.client()
-    ps = sub.pubsub()
-    ps.psubscribe("__keyevent@0__:*")
-    ps.get_message(timeout=5)
-    try:
+    with keyevents(server, r, "Elg") as collect:
         r.rpush("l", 2, 1)
         r.sort("l", store="dst")
         r.sort("nokey", store="dst")
-        out = []
-        deadline = time.monotonic() + 5
-        while len(out) < 3 and time.monotonic() < deadline:
-            m = ps.get_message(timeout=0.5)
-            if m and m["type"] == "pmessage":
-                out.append((m["channel"].split(b":", 1)[1], m["data"]))
-        assert out == [(b"rpush", b"l"), (b"sortstore", b"dst"), (b"del", b"dst")]
-    finally:
-        ps.close()
-        sub.close()
-        r.config_set("notify-keyspace-events", "")
+        assert collect(3) == [(b"rpush", b"l"), (b"sortstore", b"dst"), (b"del", b"dst")]
 
 
 def test_sort_ro_in_readonly_contexts(r):

@@ -8,27 +8,9 @@ import random
 
 import pytest
 
-from helpers import RawConn, ServerProcess, redis_server_available
-
-needs_redis = pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
+from helpers import both, keyevents
 
 
-@pytest.fixture(scope="module")
-def ref():
-    with ServerProcess(kind="redis") as s:
-        yield s
-
-
-def both(server, ref, resp3=False):
-    a, b = RawConn(ref.port), RawConn(server.port)
-    for c in (a, b):
-        c.cmd("FLUSHALL")
-        if resp3:
-            c.cmd("HELLO", "3")
-    return a, b
-
-
-@needs_redis
 @pytest.mark.parametrize("resp3", [False, True])
 def test_reply_shapes_match_redis(server, ref, resp3):
     a, b = both(server, ref, resp3)
@@ -124,12 +106,7 @@ def test_zscan_covers_everything_under_mutation(r):
 
 
 def test_notifications_and_watch(server, r):
-    r.config_set("notify-keyspace-events", "KEA")
-    sub = server.client()
-    ps = sub.pubsub()
-    ps.psubscribe("__keyevent@0__:*")
-    ps.get_message(timeout=5)
-    try:
+    with keyevents(server, r) as collect:
         r.zadd("z", {"a": 1, "b": 2, "c": 3})
         r.zadd("z", {"a": 1})                       # no change: no event
         r.zincrby("z", 1, "a")
@@ -142,17 +119,7 @@ def test_notifications_and_watch(server, r):
         expected = [(b"zadd", b"z"), (b"zincr", b"z"), (b"zrem", b"z"),
                     (b"zremrangebyscore", b"z"), (b"zrangestore", b"d"),
                     (b"zunionstore", b"u"), (b"zpopmin", b"z"), (b"del", b"z")]
-        got = []
-        while len(got) < len(expected):
-            m = ps.get_message(timeout=5)
-            assert m is not None, got
-            if m["type"] == "pmessage":
-                got.append((m["channel"].split(b":", 1)[1], m["data"]))
-        assert got == expected
-    finally:
-        ps.close()
-        sub.close()
-        r.config_set("notify-keyspace-events", "")
+        assert collect(len(expected)) == expected
     r.zadd("w", {"a": 1})
     w = server.client()
     p = w.pipeline()
