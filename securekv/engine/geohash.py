@@ -198,32 +198,32 @@ def bounding_box(lon: float, lat: float, width_m: float, height_m: float):
     return lon - long_delta_top, lat - lat_delta, lon + long_delta_top, lat + lat_delta
 
 
-def _move_x(bits: int, step: int, d: int) -> int:
-    x = bits & 0xAAAAAAAAAAAAAAAA
-    y = bits & 0x5555555555555555
-    zz = 0x5555555555555555 >> (64 - step * 2)
+_X_BITS = 0xAAAAAAAAAAAAAAAA     # longitude bits of an interleaved hash
+_Y_BITS = 0x5555555555555555     # latitude bits
+
+
+def _move(bits: int, step: int, d: int, mine: int) -> int:
+    """geohash_move_x/_y: step the coordinate whose bits are `mine` by d (+1/-1)
+    cells, leaving the other coordinate's bits alone."""
+    other = mine ^ _M64
+    v = bits & mine
+    zz = other >> (64 - step * 2)
     if d > 0:
-        x = x + (zz + 1)
+        v = v + (zz + 1)
     else:
-        x = x | zz
-        x = x - (zz + 1)
-    x &= _M64
-    x &= (0xAAAAAAAAAAAAAAAA >> (64 - step * 2))
-    return x | y
+        v = v | zz
+        v = v - (zz + 1)
+    v &= _M64
+    v &= (mine >> (64 - step * 2))
+    return v | (bits & other)
+
+
+def _move_x(bits: int, step: int, d: int) -> int:
+    return _move(bits, step, d, _X_BITS)
 
 
 def _move_y(bits: int, step: int, d: int) -> int:
-    x = bits & 0xAAAAAAAAAAAAAAAA
-    y = bits & 0x5555555555555555
-    zz = 0xAAAAAAAAAAAAAAAA >> (64 - step * 2)
-    if d > 0:
-        y = y + (zz + 1)
-    else:
-        y = y | zz
-        y = y - (zz + 1)
-    y &= _M64
-    y &= (0x5555555555555555 >> (64 - step * 2))
-    return x | y
+    return _move(bits, step, d, _Y_BITS)
 
 
 def neighbors(bits: int, step: int) -> dict:
