@@ -151,18 +151,24 @@ def _limited(start: int, stop: int, offset: int, limit: int, rev: bool):
     return min(a, stop), max(min(a, stop), b)
 
 
-def reply_pairs(c, items, withscores: bool):
-    """items: (score, member) in reply order -> members, or member/score pairs
-    (flat in RESP2, nested in RESP3)."""
-    if not withscores:
-        return [m for _s, m in items]
-    if c.resp3:
+def score_pairs(items, nested: bool) -> list:
+    """items: (score, member) in reply order -> [[member, score], ...] when
+    nested, else member, score, member, score, ... flat."""
+    if nested:
         return [[m, s] for s, m in items]
     out = []
     for s, m in items:
         out.append(m)
         out.append(s)
     return out
+
+
+def reply_pairs(c, items, withscores: bool):
+    """items: (score, member) in reply order -> members, or member/score pairs
+    (flat in RESP2, nested in RESP3)."""
+    if not withscores:
+        return [m for _s, m in items]
+    return score_pairs(items, c.resp3)
 
 
 # -- ZADD / ZINCRBY ------------------------------------------------------------------
@@ -598,16 +604,10 @@ def zpop_generic(c, keys, where: int, emitkey: bool, count: int, nested: bool,
         z.delete_slice(n - k, n)
     c.server.dirty += k - 1
     _after_removal(c, key, z, before, b"zpopmin" if where == MIN else b"zpopmax")
-    if nested:
-        pairs = [[m, s] for s, m in items]
-        if emitkey:
-            return [key, pairs]
+    pairs = score_pairs(items, nested)
+    if not emitkey:
         return pairs
-    flat = [key] if emitkey else []
-    for s, m in items:
-        flat.append(m)
-        flat.append(s)
-    return flat
+    return [key, pairs] if nested else [key, *pairs]
 
 
 def _zpop_cmd(c, argv, where):
