@@ -1,0 +1,213 @@
+"""Tenant quotas and eviction: each policy evicts only the tenant's own keys (or
+refuses with -OOM under noeviction); the neighbour tenant is unaffected; the
+global maxmemory rule (securekv/tenancy/__init__.py); TENANT command errors,
+limits, the `tenant` directive and user binding."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from helpers import ServerProcess
+
+POLICIES = ["allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu",
+            "volatile-random", "volatile-ttl"]
+
+
+@pytest.fixture
+def op(server):
+    c = server.client(max_connections=1)
+    for name in c.execute_command("TENANT", "LIST"):
+        if name != b"default":
+            c.execute_command("TENANT", "DROP", name, "FORCE")
+    c.config_set("maxmemory", 0)
+    c.config_set("maxmemory-policy", "noeviction")
+    c.flushall()
+    yield c
+    c.close()
+
+
+def _in(server, name):
+    c = server.client(max_connections=1)
+    c.execute_command("TENANT", "USE", name)
+    return c
+
+
+def _fill(c, n, size=100, ttl=False, prefix="k"):
+    p = c.pipeline(transaction=False)
+    for i in range(n):
+        if ttl:
+            p.set(f"{prefix}{i}", "x" * size, ex=10000 + i)
+        else:
+            p.set(f"{prefix}{i}", "x" * size)
+    return p.execute(raise_on_error=False)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_policy_evicts_only_own_keys(server, op, policy):
+    op.execute_command("TENANT", "CREATE", "full", "MAXMEMORY", "50kb",
+                       "MAXMEMORY-POLICY", policy)
+    op.execute_command("TENANT", "CREATE", "neighbour", "MAXMEMORY", "50kb",
+                       "MAXMEMORY-POLICY", policy)
+    a, b = _in(server, "full"), _in(server, "neighbour")
+    _fill(b, 100, ttl=True, prefix="n")
+    op.set("d", "1")
+    res = _fill(a, 2000, ttl=True)
+    assert all(r is True for r in res)
+    info = op.execute_command("TENANT", "INFO", "full")
+    assert info[b"evicted-keys"] > 0
+    assert info[b"used-memory"] <= 50 * 1024 + 400
+    assert a.dbsize() < 2000
+    assert a.info("stats")["evicted_keys"] == info[b"evicted-keys"]
+    assert b.dbsize() == 100 and b.info("stats")["evicted_keys"] == 0
+    assert op.get("d") == b"1"
+    assert b.set("n-new", "1") is True       # neighbour writes unaffected
+    a.close()
+    b.close()
+
+
+def test_noeviction_refuses_with_quota_error(server, op):
+    op.execute_command("TENANT", "CREATE", "t", "MAXMEMORY", "20kb")
+    a = _in(server, "t")
+    res = _fill(a, 500)
+    errs = [r for r in res if isinstance(r, Exception)]
+    assert errs and all(isinstance(e, redis.exceptions.OutOfMemoryError) for e in errs)
+    assert all(str(e).startswith("command not allowed when used memory > 'maxmemory' "
+                                          "of tenant 't'") for e in errs)
+    with pytest.raises(redis.exceptions.ResponseError, match="tenant 't'"):
+        a.set("more", "x")
+    assert a.get("k0") == b"x" * 100            # reads still work
+    assert a.delete("k0") == 1                  # non-denyoom writes still work
+    assert op.set("default-ok", "1") is True
+    a.close()
+
+
+def test_volatile_policy_without_volatile_keys_is_oom(server, op):
+    op.execute_command("TENANT", "CREATE", "t", "MAXMEMORY", "10kb",
+                       "MAXMEMORY-POLICY", "volatile-lru")
+    a = _in(server, "t")
+    res = _fill(a, 300)
+    errs = [r for r in res if isinstance(r, Exception)]
+    assert errs and all(isinstance(e, redis.exceptions.OutOfMemoryError) for e in errs)
+    assert a.info("stats")["evicted_keys"] == 0
+    a.close()
+
+
+def test_global_maxmemory_never_evicts_tenant_under_quota(server, op):
+    op.execute_command("TENANT", "CREATE", "reserved", "MAXMEMORY", "200kb")
+    r = _in(server, "reserved")
+    _fill(r, 300, prefix="r")
+    keep = r.dbsize()
+    op.config_set("maxmemory-policy", "allkeys-lru")
+    op.config_set("maxmemory", 100 * 1024)
+    try:
+        res = _fill(op, 3000, prefix="d")        # default tenant (no quota) takes the load
+        assert all(x is True for x in res)
+        assert r.dbsize() == keep                # the reservation is untouched
+        assert op.info("stats")["evicted_keys"] > 0
+        assert r.info("stats")["evicted_keys"] == 0
+    finally:
+        op.config_set("maxmemory", 0)
+        op.config_set("maxmemory-policy", "noeviction")
+    r.close()
+
+
+def test_global_maxmemory_noeviction_redis_error(server, op):
+    _fill(op, 200)
+    op.config_set("maxmemory", 1024)
+    try:
+        with pytest.raises(redis.exceptions.ResponseError,
+                           match=r"^command not allowed when used memory > 'maxmemory'\.$"):
+            op.set("x", "y")
+        assert op.get("k1") is not None
+    finally:
+        op.config_set("maxmemory", 0)
+
+
+def test_lru_idletime_and_lfu_freq(server, op):
+    op.execute_command("TENANT", "CREATE", "lru", "MAXMEMORY-POLICY", "allkeys-lru")
+    op.execute_command("TENANT", "CREATE", "lfu", "MAXMEMORY-POLICY", "allkeys-lfu")
+    a, b = _in(server, "lru"), _in(server, "lfu")
+    a.set("k", "v")
+    assert a.object("idletime", "k") == 0
+    with pytest.raises(redis.exceptions.ResponseError, match="An LFU maxmemory policy is not"):
+        a.object("freq", "k")
+    b.set("k", "v")
+    assert b.object("freq", "k") >= 5          # LFU_INIT_VAL
+    for _ in range(200):
+        b.get("k")
+    assert b.object("freq", "k") > 5
+    with pytest.raises(redis.exceptions.ResponseError, match="An LFU maxmemory policy is "
+                                                             "selected"):
+        b.object("idletime", "k")
+    op.execute_command("TENANT", "SET", "lfu", "MAXMEMORY-POLICY", "noeviction")
+    assert b.get("k") == b"v"                  # tracking off again, data intact
+    a.close()
+    b.close()
+
+
+def test_maxkeys_maxclients_maxops(server, op):
+    op.execute_command("TENANT", "CREATE", "lim", "MAXKEYS", "3", "MAXCLIENTS", "1",
+                       "MAXOPS", "1000000")
+    a = _in(server, "lim")
+    a.mset({"a": 1, "b": 2, "c": 3})
+    with pytest.raises(redis.exceptions.ResponseError, match="'maxkeys' \\(3\\) of tenant 'lim'"):
+        a.set("d", "4")
+    b = server.client(max_connections=1)
+    with pytest.raises(redis.exceptions.ResponseError,
+                       match="max number of clients reached for tenant 'lim'"):
+        b.execute_command("TENANT", "USE", "lim")
+    op.execute_command("TENANT", "SET", "lim", "MAXOPS", "5")
+    with pytest.raises(redis.exceptions.ResponseError, match="exceeded its command rate limit"):
+        for _ in range(50):
+            a.get("a")
+    info = op.execute_command("TENANT", "INFO", "lim")
+    assert info[b"keys"] == 3 and info[b"clients"] == 1 and info[b"maxops"] == 5
+    a.close()
+    b.close()
+
+
+def test_tenant_command_errors(server, op):
+    t = op.execute_command
+    with pytest.raises(redis.exceptions.ResponseError, match="no such tenant 'nope'"):
+        t("TENANT", "INFO", "nope")
+    t("TENANT", "CREATE", "x")
+    with pytest.raises(redis.exceptions.ResponseError, match="already exists"):
+        t("TENANT", "CREATE", "x")
+    with pytest.raises(redis.exceptions.ResponseError, match="invalid MAXMEMORY-POLICY"):
+        t("TENANT", "SET", "x", "MAXMEMORY-POLICY", "bogus")
+    with pytest.raises(redis.exceptions.ResponseError, match="unknown TENANT option 'FOO'"):
+        t("TENANT", "SET", "x", "FOO", "1")
+    with pytest.raises(redis.exceptions.ResponseError, match="default tenant cannot be dropped"):
+        t("TENANT", "DROP", "default")
+    c = _in(server, "x")
+    c.set("k", "v")
+    with pytest.raises(redis.exceptions.ResponseError, match="holds data"):
+        t("TENANT", "DROP", "x")
+    assert t("TENANT", "DROP", "x", "FORCE") == b"OK"
+    assert t("TENANT", "LIST") == [b"default"]
+    c.close()
+
+
+def test_directive_and_user_binding():
+    conf = ("tenant acme maxmemory 1mb maxmemory-policy allkeys-lru maxkeys 100 user alice\n"
+            "user alice on >pw ~* &* +@all\n")
+    with ServerProcess(conf_text=conf) as s:
+        op = s.client()
+        info = op.execute_command("TENANT", "INFO", "acme")
+        assert info[b"maxmemory"] == 1024 * 1024 and info[b"maxkeys"] == 100
+        assert info[b"maxmemory-policy"] == b"allkeys-lru" and info[b"users"] == [b"alice"]
+        op.set("k", "default")
+        alice = s.client(username="alice", password="pw", max_connections=1)
+        assert alice.get("k") is None
+        alice.set("k", "acme")
+        assert op.get("k") == b"default"
+        assert alice.execute_command("TENANT", "INFO", "acme")[b"keys"] == 1
+        with pytest.raises(redis.exceptions.ResponseError, match="tenant users may only run TENANT INFO"):
+            alice.execute_command("TENANT", "INFO", "default")
+        with pytest.raises(redis.exceptions.ResponseError, match="tenant users may only run TENANT INFO"):
+            alice.execute_command("TENANT", "USE", "default")
+        alice.execute_command("RESET")        # back to the default user: default tenant
+        assert alice.get("k") == b"default"
+        op.close()
+        alice.close()
