@@ -7,7 +7,7 @@ import importlib
 FAMILIES = (
     "connection", "strings", "bitmaps", "keys", "server", "client", "config",
     "introspection", "lists", "hashes", "sets", "zsets", "sort", "streams", "hyperloglog",
-    "geo", "pubsub", "transactions", "scripting", "acl", "tenant", "replication",
+    "geo", "pubsub", "transactions", "scripting", "acl", "tenant", "memory", "replication",
 )
 
 for _name in FAMILIES:

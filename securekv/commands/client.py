@@ -29,6 +29,7 @@ from securekv.errors import SYNTAX, CommandError
 from securekv.lifecycle import on_init
 from securekv.dispatch import NO_REPLY
 from securekv.net.resp import OK, RSet, Verbatim
+from securekv.tenancy.registry import visible_clients
 
 container("client", -2, "", "", group="connection", since="2.4.0",
           summary="A container for client connection commands")
@@ -151,7 +152,7 @@ def client_info(c, argv):
       "Get the list of client connections", tips=["nondeterministic_output"])
 def client_list(c, argv):
     n = len(argv)
-    clients = c.server.clients
+    clients = visible_clients(c)
     if n == 4 and argv[2].lower() == b"type":
         t = _type_arg(argv[3])
         return Verbatim(_lines((x for x in clients.values() if client_type(x) == t), c, argv))
@@ -250,7 +251,7 @@ def client_kill(c, argv):
     killed = 0
     close_self = False
     now = time.time()
-    for x in list(server.clients.values()):
+    for x in list(visible_clients(c).values()):
         if addr is not None and x.peer() != addr:
             continue
         if laddr is not None and x.local() != laddr:
@@ -494,7 +495,7 @@ def client_unblock(c, argv):
         elif r != b"timeout":
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     cid = parse_int(argv[2])
-    x = c.server.clients.get(cid)
+    x = visible_clients(c).get(cid)
     st = x.block_state if x is not None else None
     if st is None:          # not blocked, or only deferred by CLIENT PAUSE
         return 0
@@ -523,7 +524,7 @@ def client_tracking(c, argv):
             if redir:
                 raise CommandError("ERR A client can only redirect to a single other client")
             redir = parse_int(argv[j])
-            if redir not in c.server.clients:
+            if redir not in visible_clients(c):
                 raise CommandError("ERR The client ID you want redirect to does not exist")
         elif o in (b"bcast", b"optin", b"optout", b"noloop"):
             opts.add(o)

@@ -61,7 +61,7 @@ class Hub:
                     for c in list(subs):
                         c.send_push(Push([b"pmessage", pat, channel, message]))
                         n += 1
-        self.server.stats.pubsub_messages += 1
+        getattr(ns, "stats", self.server.stats).pubsub_messages += 1    # the tenant's
         return n
 
 

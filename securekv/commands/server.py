@@ -600,6 +600,11 @@ _SLOWLOG_HELP = (
 )
 
 
+def _slowlog(c):
+    """The slow log c sees: its tenant's (the server's for the default tenant)."""
+    return c.server.slowlog if c.tenant is None else c.tenant.slowlog
+
+
 @subcommand("slowlog", "get", -2, "admin loading stale", "", since="2.2.12",
             summary="Get the slow log's entries",
             tips=["request_policy:all_nodes", "nondeterministic_output"])
@@ -613,23 +618,23 @@ def slowlog_get(c, argv):
         if count is None or count < -1:
             raise CommandError("ERR count should be greater than or equal to -1")
         if count == -1:
-            count = len(c.server.slowlog)
+            count = len(_slowlog(c))
     return [[eid, ts, usec, list(args), peer, name]
-            for eid, ts, usec, args, peer, name in itertools.islice(c.server.slowlog, count)]
+            for eid, ts, usec, args, peer, name in itertools.islice(_slowlog(c), count)]
 
 
 @subcommand("slowlog", "len", 2, "admin loading stale", "", since="2.2.12",
             summary="Get the slow log's length",
             tips=["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"])
 def slowlog_len(c, argv):
-    return len(c.server.slowlog)
+    return len(_slowlog(c))
 
 
 @subcommand("slowlog", "reset", 2, "admin loading stale", "", since="2.2.12",
             summary="Clear all entries from the slow log",
             tips=["request_policy:all_nodes", "response_policy:all_succeeded"])
 def slowlog_reset(c, argv):
-    c.server.slowlog.clear()
+    _slowlog(c).clear()
     return OK
 
 
