@@ -30,7 +30,8 @@ def _max_bytes(c) -> int:
 
 
 def _store(c, key: bytes, h: H.HLL) -> None:
-    c.db.replace_value(key, h.to_bytes())
+    """Store as a raw-encoded string (Redis creates and unshares HLLs as RAW)."""
+    c.db.replace_value(key, bytearray(h.to_bytes()))
 
 
 @command('pfadd', -2, 'write denyoom fast', '@hyperloglog', keys=[KeySpec('RW insert', 1)],
@@ -55,14 +56,14 @@ def pfadd(c, argv):
         elif r == -1:
             # Redis leaves the key (and the registers set so far) in place.
             if created:
-                db.add(key, h.to_bytes())
+                db.add(key, bytearray(h.to_bytes()))
             elif updated:
                 _store(c, key, h)
             raise CommandError(H.INVALID_HLL_ERR)
     if updated:
         h.invalidate()
         if created:
-            db.add(key, h.to_bytes())
+            db.add(key, bytearray(h.to_bytes()))
         else:
             _store(c, key, h)
         c.server.dirty += updated - 1
@@ -139,7 +140,7 @@ def pfmerge(c, argv):
                 h.set(j, val, maxb)
     h.invalidate()
     if created:
-        db.add(key, h.to_bytes())
+        db.add(key, bytearray(h.to_bytes()))
     else:
         _store(c, key, h)
     notify(c, "$", b"pfadd", key)

@@ -348,10 +348,10 @@ def xadd(c, argv):
          tips=['nondeterministic_output'])
 def xtrim(c, argv):
     key = argv[1]
+    a, _ = _parse_add_trim(c, argv, False)     # Redis parses before the lookup
     s = _stream(c, key)
     if s is None:
         return 0
-    a, _ = _parse_add_trim(c, argv, False)
     deleted = _do_trim(c, s, a)
     if deleted:
         notify(c, "t", b"xtrim", key)

@@ -309,7 +309,7 @@ _SINGLE = [bytes([i]) for i in range(64)]
 class HLL:
     """A decoded HLL string: header + dense packed registers or sparse opcodes."""
 
-    __slots__ = ("hdr", "dense", "ops", "size", "starts")
+    __slots__ = ("hdr", "dense", "ops", "size", "starts", "tail")
 
     def __init__(self, v) -> None:
         self.hdr = bytearray(v[:HLL_HDR_SIZE])
@@ -317,6 +317,7 @@ class HLL:
             self.dense = bytearray(v[HLL_HDR_SIZE:])
             self.ops = None
             self.size = 0
+            self.tail = None
         else:
             self.dense = None
             self.ops = sparse_decode(v)
@@ -324,10 +325,15 @@ class HLL:
             # First register of each opcode (bisected to find the opcode to edit).
             starts = []
             first = 0
+            nbytes = 0
             for op in self.ops:
                 starts.append(first)
                 first += op[2]
+                nbytes += 2 if op[0] == XZERO else 1
             self.starts = starts
+            # A corrupted string ending in half an XZERO opcode: Redis edits in
+            # place and keeps that one byte; keep it while the opcode is unchanged.
+            self.tail = (self.ops[-1], self.ops[-1][2]) if nbytes > self.size else None
 
     @property
     def is_sparse(self) -> bool:
@@ -336,7 +342,11 @@ class HLL:
     def to_bytes(self) -> bytes:
         if self.ops is None:
             return bytes(self.hdr) + bytes(self.dense)
-        return bytes(self.hdr) + bytes(sparse_encode(self.ops))
+        enc = sparse_encode(self.ops)
+        tail = self.tail
+        if tail is not None and self.ops and self.ops[-1] is tail[0] and tail[0][2] == tail[1]:
+            del enc[-1]
+        return bytes(self.hdr) + bytes(enc)
 
     def invalidate(self) -> None:
         self.hdr[15] |= 0x80
