@@ -854,6 +854,11 @@ directive("rename-command", Custom(lambda a: list(a), lambda v: "", argv=True), 
           hidden=True, section="security",
           doc="rename-command <command> <new-name>: rename a command; an empty new name "
               "disables it (repeatable).")
+directive("tenant", Custom(lambda a: list(a), lambda v: "", argv=True), [], repeat=True,
+          hidden=True, section="security", redis=False,
+          doc="tenant <name> [maxmemory <bytes>] [maxmemory-policy <policy>] [maxclients <n>] "
+              "[maxkeys <n>] [maxops <per-second>] [user <username>] ...: declare a tenant "
+              "with its own keyspace, quota and limits (repeatable; see TENANT HELP).")
 
 # persistence
 directive("dir", Custom(_parse_dir, _render_dir, lambda d, v: [f"dir {repr_str(_render_dir(v))}"]),

@@ -512,7 +512,7 @@ class Server:
                 shown.append(a[:128] + b"... (%d more bytes)" % (len(a) - 128))
             else:
                 shown.append(a)
-        self.slowlog.appendleft((self.slowlog_next_id, int(time.time()), dur, shown,
+        (self.slowlog if c.tenant is None else c.tenant.slowlog).appendleft((self.slowlog_next_id, int(time.time()), dur, shown,
                                  c.peer().encode(), c.name))
         self.slowlog_next_id += 1
 
@@ -544,7 +544,7 @@ class Server:
                                           " ".join(_repr_arg(a) for a in args))
         data = line.encode()
         for m in list(self.monitors):          # the monitor sees its own commands too
-            if not m.closing:
+            if not m.closing and m.keyspace is c.keyspace:     # ... and only its tenant's
                 m.out.append(data)
                 m.flush()
 
