@@ -124,7 +124,6 @@ FATAL = "*** FATAL CONFIG ERROR: "
 # until a subsystem claims the directive (securekv.config.claim).
 UNSUPPORTED = {
     "replicaof": "'replicaof' is not supported yet: start without it.",
-    "aclfile": "'aclfile' is not supported yet: start without it.",
     "cluster-enabled": "'cluster-enabled yes' is not supported: securekv has no cluster mode.",
 }
 

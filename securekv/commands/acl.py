@@ -25,7 +25,7 @@ from acl.perm import (DENIED_AUTH, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, PERM_
                       compile_user)
 from acl.rules import Catalog, RuleError, has_spaces, merge_selector_args, password_matches
 from acl.users import Users
-from securekv.commands.server import REDACTED, redact_auth, redact_hello
+from securekv.commands.server import REDACTED, redact_auth, redact_hello, register_info
 from securekv.commands.table import (ALL, COMMANDS, command, container, get_keys,
                                      keys_from_specs, lookup, subcommand)
 from securekv.commands.util import help_reply, parse_int, subcommand_syntax_error, to_str
@@ -169,6 +169,7 @@ class AclState:
         self.filter_keyspace = cfg["acl-filter-keyspace"]
         self.auth_failures = 0
         self.auth_successes = 0
+        self.denied = [0, 0, 0, 0, 0]      # by reason (DENIED_CMD/KEY/AUTH/CHANNEL)
         self.executor = None
 
     @property
@@ -204,6 +205,7 @@ def log_denial(c, reason: int, context: str, obj: bytes, username: bytes | None 
     server = c.server
     st = server.acl
     uname = username if username is not None else st.user_of(c).name
+    st.denied[reason] += 1
     st.log.add(reason, context, obj, uname, _cinfo(c))
     audit(server, {"type": "acl-denied" if reason != DENIED_AUTH else "auth-failure",
                    "reason": {1: "command", 2: "key", 3: "auth", 4: "channel"}[reason],
@@ -847,3 +849,22 @@ def _setup(server) -> None:
     server.apply_acllog_max_len = st.log.set_max_len
     apply_throttle()
     server.cron_hooks.append(st.throttle.cron)
+    register_info("stats", _info_stats)
+
+
+def _info_stats(server, c) -> dict:
+    """INFO stats: denials as Redis 7.2 names them, then securekv's authentication counters."""
+    st = server.acl
+    th = st.throttle
+    return {
+        "acl_access_denied_auth": st.denied[DENIED_AUTH],
+        "acl_access_denied_cmd": st.denied[DENIED_CMD],
+        "acl_access_denied_key": st.denied[DENIED_KEY],
+        "acl_access_denied_channel": st.denied[DENIED_CHANNEL],
+        "auth_successes": st.auth_successes,
+        "auth_failures": st.auth_failures,
+        "auth_throttled_attempts": th.refused,
+        "auth_locked_out": len(th.locked),
+        "auth_argon2_verifications": st.hasher.verifications,
+        "auth_argon2_cache_hits": st.hasher.hits,
+    }
