@@ -8,6 +8,7 @@ FAMILIES = (
     "connection", "strings", "bitmaps", "keys", "server", "client", "config",
     "introspection", "lists", "hashes", "sets", "zsets", "sort", "streams", "hyperloglog",
     "geo", "pubsub", "transactions", "scripting", "acl", "tenant", "memory", "replication",
+    "persistence",
 )
 
 for _name in FAMILIES:

@@ -1,0 +1,245 @@
+"""Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, DUMP, RESTORE, and DEBUG
+RELOAD (rdb.c, aof.c, cluster.c's DUMP/RESTORE, debug.c).
+
+The machinery lives in securekv/persistence/ (rdb.py: the format;
+snapshot.py: SAVE/BGSAVE/save points/loading; aof.py: the append-only file);
+this module declares the commands and wires the subsystem into the server
+(`server.persistence`, the cron, startup loading, the shutdown save, the
+FLUSHALL save, INFO persistence, the -MISCONF write gate).
+"""
+
+from __future__ import annotations
+
+import time
+
+from securekv.commands.table import KeySpec, command
+from securekv.commands.util import notify, parse_int
+from securekv.errors import SYNTAX, CommandError
+from securekv.lifecycle import on_init
+from securekv.net.resp import OK, Status
+from securekv.persistence import rdb
+from securekv.persistence.snapshot import Snapshots
+
+ERR_PLAIN = "ERR"           # Redis's shared.err
+
+
+# -- SAVE / BGSAVE ---------------------------------------------------------------------
+
+@command('save', 1, 'admin noscript no_async_loading no_multi', '',
+         group='server', since='1.0.0',
+         summary='Synchronously save the dataset to disk')
+def save(c, argv):
+    snap = c.server.persistence
+    if snap.child_active() and snap.child_kind == "rdb":
+        raise CommandError("ERR Background save already in progress")
+    if snap.save():
+        return OK
+    raise CommandError(ERR_PLAIN)
+
+
+@command('bgsave', -1, 'admin noscript no_async_loading', '',
+         group='server', since='1.0.0',
+         summary='Asynchronously save the dataset to disk')
+def bgsave(c, argv):
+    schedule = False
+    if len(argv) > 1:
+        if len(argv) == 2 and argv[1].lower() == b"schedule":
+            schedule = True
+        else:
+            raise CommandError(SYNTAX)
+    snap = c.server.persistence
+    if snap.child_active() and snap.child_kind == "rdb":
+        raise CommandError("ERR Background save already in progress")
+    if snap.child_active() or c.in_exec:
+        if schedule or c.in_exec:
+            snap.bgsave_scheduled = True
+            return Status(b"Background saving scheduled")
+        raise CommandError("ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                           "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+    if snap.bgsave():
+        return Status(b"Background saving started")
+    raise CommandError(ERR_PLAIN)
+
+
+# -- DUMP / RESTORE ---------------------------------------------------------------------
+
+@command('dump', 2, 'readonly', '@keyspace',
+         keys=[KeySpec('RO access', 1)],
+         group='generic', since='2.6.0',
+         summary='Return a serialized version of the value stored at the specified key.',
+         tips=['nondeterministic_output'])
+def dump(c, argv):
+    v = c.db.lookup_read(argv[1])
+    if v is None:
+        return None
+    return rdb.dump_payload(v, c.server.config["rdbcompression"])
+
+
+@command('restore', -4, 'write denyoom', '@keyspace @dangerous',
+         keys=[KeySpec('OW update', 1)],
+         group='generic', since='2.6.0',
+         summary='Create a key using the provided serialized value, previously obtained '
+                 'using DUMP.')
+def restore(c, argv):
+    replace = absttl = False
+    idle = freq = -1
+    j, n = 4, len(argv)
+    while j < n:
+        opt = argv[j].lower()
+        more = n - j - 1
+        if opt == b"replace":
+            replace = True
+        elif opt == b"absttl":
+            absttl = True
+        elif opt == b"idletime" and more >= 1 and freq == -1:
+            idle = parse_int(argv[j + 1])
+            if idle < 0:
+                raise CommandError("ERR Invalid IDLETIME value, must be >= 0")
+            j += 1
+        elif opt == b"freq" and more >= 1 and idle == -1:
+            freq = parse_int(argv[j + 1])
+            if freq < 0 or freq > 255:
+                raise CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255")
+            j += 1
+        else:
+            raise CommandError(SYNTAX)
+        j += 1
+    key = argv[1]
+    db = c.db
+    if not replace and db.lookup(key) is not None:
+        raise CommandError("BUSYKEY Target key name already exists.")
+    ttl = parse_int(argv[2])
+    if ttl < 0:
+        raise CommandError("ERR Invalid TTL value, must be >= 0")
+    try:
+        value = rdb.load_payload(argv[3], rdb.Limits(c.server.config))
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    deleted = db.delete(key) if replace else False
+    if ttl and not absttl:
+        ttl += int(time.time() * 1000)
+    if ttl and ttl <= int(time.time() * 1000) and c.server.active_expire_lazy_ok():
+        if deleted:
+            c.propagate_argv = [[b"DEL", key]]
+            notify(c, "g", b"del", key)
+        return OK
+    db.add(key, value)
+    if ttl:
+        db.set_expire(key, ttl)
+        if not absttl:
+            prop = list(argv)
+            prop[2] = b"%d" % ttl
+            prop.append(b"ABSTTL")
+            c.propagate_argv = [prop]
+    data = db.data
+    atime = getattr(data, "atime", None)
+    if atime is not None:
+        from securekv.tenancy import evict
+        if freq >= 0 and data.lfu:
+            atime[key] = (evict.lfu_minutes() << 8) | freq
+        elif idle >= 0 and not data.lfu:
+            atime[key] = evict.CLOCK[0] - idle
+    notify(c, "g", b"restore", key)
+    return OK
+
+
+# -- DEBUG RELOAD -----------------------------------------------------------------------
+
+def debug_reload(c, argv):
+    flush = save_first = True
+    merge = False
+    for opt in argv[2:]:
+        o = opt.lower()
+        if o == b"merge":
+            merge = True
+        elif o == b"noflush":
+            flush = False
+        elif o == b"nosave":
+            save_first = False
+        else:
+            raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                               "options.")
+    server = c.server
+    snap = server.persistence
+    if save_first and not snap.save():
+        raise CommandError(ERR_PLAIN)
+    try:
+        data = rdb.read_file(snap.rdb_path())
+        res = rdb.load_rdb(data, rdb.Limits(server.config),
+                           check_crc=server.config["rdbchecksum"])
+        if not flush and not merge:
+            for idx, (d, _e) in res.dbs.items():
+                live = server.keyspace.dbs[idx].data
+                for k in d:
+                    if k in live:
+                        raise rdb.RDBError("RDB has duplicated key '%s'"
+                                           % k.decode("utf-8", "replace"), 0)
+    except (OSError, rdb.RDBError) as e:
+        server.log_warning(f"Error trying to load the RDB dump: {e}")
+        raise CommandError("ERR Error trying to load the RDB dump, check server logs.")
+    if flush:
+        from securekv.commands.keys import forget_db
+        for db in server.keyspace.dbs:
+            forget_db(db)
+    snap.install(res, flush)
+    server.log_warning("DB reloaded by DEBUG RELOAD")
+    return OK
+
+
+# -- wiring ---------------------------------------------------------------------------
+
+def _flushall_hook(c) -> None:
+    """flushAllDataAndResetRDB: kill a saving child; with save points, save the
+    (empty) dataset; then one more change."""
+    server = c.server
+    snap = server.persistence
+    if snap.child_active() and snap.child_kind == "rdb":
+        snap.kill_child()
+    if server.config["save"]:
+        snap.save()
+    server.dirty += 1
+
+
+@on_init
+def _setup(server) -> None:
+    from securekv.commands import server as server_cmds
+    from securekv.config import claim
+    snap = Snapshots(server)
+    server.persistence = snap
+    if not hasattr(server, "write_check"):
+        server.write_check = None
+    server.cron_hooks.append(snap.cron)
+    server.flushall_hook = _flushall_hook
+
+    def save_for_shutdown() -> bool:
+        if snap.child_active():
+            if snap.child_kind == "rdb":
+                server.log_warning("There is a child saving an .rdb. Killing it!")
+            snap.kill_child()
+        return snap.save()
+
+    server.save_for_shutdown = save_for_shutdown
+
+    def prepare_shutdown() -> None:
+        # SIGTERM/SIGINT: save when save points exist (shutdown-on-sig* default).
+        if server.config["save"]:
+            server.log_notice("Saving the final RDB snapshot before exiting.")
+            if not save_for_shutdown():
+                server.log_warning("Error trying to save the DB on shutdown.")
+
+    server.prepare_shutdown_hook = prepare_shutdown
+
+    async def load(_server) -> None:
+        aof = getattr(server, "aof", None)
+        if aof is not None and server.config["appendonly"]:
+            aof.load_at_startup()
+        else:
+            snap.load_at_startup()
+
+    server.start_hooks.insert(0, load)
+    server_cmds.register_info("persistence", snap.info)
+    ext = getattr(server_cmds, "DEBUG_EXTENSIONS", None)
+    if ext is not None:
+        ext[b"reload"] = debug_reload
+    claim("save", "dbfilename", "dir", "stop-writes-on-bgsave-error", "rdbcompression",
+          "rdbchecksum")
