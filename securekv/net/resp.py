@@ -432,9 +432,15 @@ def encode(v, resp3: bool, out: list) -> None:
     elif v is None:
         out.append(b"_\r\n" if resp3 else b"$-1\r\n")
     elif t is list or t is tuple:
-        out.append(b"*%d\r\n" % len(v))
+        # One chunk per array (bulk elements inlined): LRANGE/ZRANGE/HGETALL-sized
+        # replies would otherwise add 3 chunks per element to the batch output.
+        parts = [b"*%d\r\n" % len(v)]
         for x in v:
-            encode(x, resp3, out)
+            if type(x) is bytes:
+                parts.append(b"$%d\r\n%s\r\n" % (len(x), x))
+            else:
+                encode(x, resp3, parts)
+        out.append(b"".join(parts))
     elif t is dict:
         if resp3:
             out.append(b"%%%d\r\n" % len(v))
