@@ -75,6 +75,7 @@ class Server:
         self.pubsub = None                          # set by the pub/sub family
         self.acl_check = None                       # set by the ACL issue: (c, cmd, argv) -> error | None
         self.oom_check = None                       # set by memory/tenants: (c, cmd) -> error | None
+        self.write_check = None                     # set by persistence while writes must be refused (MISCONF): (c, cmd) -> error | None
         self.shutdown_requested: asyncio.Future | None = None
         self.exit_code = 0
         self.cron_handle = None
@@ -351,7 +352,8 @@ class Server:
     def update_server_gate(self) -> None:
         # acl_check is not here: clients of restricted users are gated one by one
         # (update_gate), so unrestricted users keep the hot path free.
-        self.gated = (self.paused_until > 0 or self.oom_check is not None)
+        self.gated = (self.paused_until > 0 or self.oom_check is not None
+                      or self.write_check is not None)
 
     def gate(self, c: Client, cmd, argv) -> bool:
         """The checks between arity and call, in Redis's order. False: rejected/queued."""
@@ -382,6 +384,13 @@ class Server:
             err = self.oom_check(c, cmd)
             if err is not None:
                 error_reply(c, err, cmd, rejected=True)
+                return False
+        if self.write_check is not None and (cmd.is_write or cmd.name == "ping"):
+            err = self.write_check(c, cmd)          # -MISCONF (persistence errors)
+            if err is not None:
+                error_reply(c, err, cmd, rejected=True)
+                if c.multi is not None:
+                    c.multi_error = True
                 return False
         if c.monitor and (cmd.is_write or cmd.is_readonly or cmd.has("may_replicate")):
             error_reply(c, "ERR Replica can't interact with the keyspace", cmd, rejected=True)

@@ -1119,6 +1119,10 @@ _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rew
                   b"clusterlink"}
 
 
+# DEBUG subcommands other subsystems implement (b"reload" -> persistence): fn(c, argv).
+DEBUG_EXTENSIONS: dict = {}
+
+
 @command("debug", -2, "admin noscript loading stale protected", "", group="server",
          since="1.0.0", summary="A container for debugging commands")
 def debug(c, argv):
@@ -1154,6 +1158,9 @@ def debug(c, argv):
         # Sent as is (no ERR prefix, not counted in errorstats), newlines mapped to spaces.
         from securekv.net.resp import Raw
         return Raw(b"-" + argv[2].replace(b"\n", b" ").replace(b"\r", b" ") + b"\r\n")
+    ext = DEBUG_EXTENSIONS.get(sub)
+    if ext is not None:
+        return ext(c, argv)
     if sub in _NOT_SUPPORTED:
         raise CommandError("ERR DEBUG %s is not supported by this server"
                            % argv[1].decode("utf-8", "surrogateescape").upper())
