@@ -7,7 +7,7 @@ from __future__ import annotations
 from securekv.commands.table import KeySpec, Keyword, command
 from securekv.commands.util import parse_float, parse_int
 from securekv.commands.zsets import read_zset, zadd_generic
-from securekv.commands.util import notify
+from securekv.commands.util import store_result
 from securekv.engine import geohash
 from securekv.engine.zsettype import ZSetValue, zset_from_pairs, zset_limits
 from securekv.errors import SYNTAX, CommandError
@@ -292,11 +292,9 @@ def georadius_generic(c, argv, src_idx: int, flags: int):
         raise CommandError("ERR exactly one of BYRADIUS and BYBOX can be specified for %s" % name)
     if any_ and not count:
         raise CommandError("ERR the ANY argument requires COUNT argument")
-    db = c.db
     if z is None:
         if storekey is not None:
-            if db.delete(storekey):
-                notify(c, "g", b"del", storekey)
+            store_result(c, storekey, None, "z", b"")
             return 0
         return []
     if count and not sort and not any_:
@@ -335,11 +333,11 @@ def georadius_generic(c, argv, src_idx: int, flags: int):
         pairs = {}
         for d, score, m, _x, _y in found:
             pairs[m] = d / conv if storedist else score
-        db.set(storekey, zset_from_pairs(list(pairs.items()), zset_limits(c.server)))
-        notify(c, "z", b"geosearchstore" if flags & GEOSEARCH else b"georadiusstore", storekey)
+        store_result(c, storekey, zset_from_pairs(list(pairs.items()), zset_limits(c.server)),
+                     "z", b"geosearchstore" if flags & GEOSEARCH else b"georadiusstore")
         c.server.dirty += len(found) - 1
-    elif db.delete(storekey):
-        notify(c, "g", b"del", storekey)
+    else:
+        store_result(c, storekey, None, "z", b"")
     return len(found)
 
 

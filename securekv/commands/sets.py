@@ -4,7 +4,8 @@ set of bytes with Redis's intset/hashtable encoding tracked beside it."""
 from __future__ import annotations
 
 from securekv.commands.table import KeyNum, KeySpec, Range, command
-from securekv.commands.util import LLONG_MAX, notify, parse_scan_cursor, parse_scan_options
+from securekv.commands.util import (LLONG_MAX, notify, parse_scan_cursor, parse_scan_options,
+                                    store_result)
 from securekv.engine.settype import SetValue, new_set, scan_buckets, set_max_intset_entries
 from securekv.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from securekv.net.resp import RSet, _strict_int
@@ -266,14 +267,9 @@ def _result_order(members, maxi: int) -> list:
 
 
 def _store(c, dst: bytes, members, event: bytes) -> int:
-    db = c.db
-    if members:
-        db.set(dst, new_set(members, set_max_intset_entries(c.server)))
-        notify(c, "s", event, dst)
-        return len(members)
-    if db.delete(dst):
-        notify(c, "g", b"del", dst)
-    return 0
+    store_result(c, dst, new_set(members, set_max_intset_entries(c.server)) if members else None,
+                 "s", event)
+    return len(members)
 
 
 def sinter_generic(c, keys, dst=None, card_only=False, limit=0):

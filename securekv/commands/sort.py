@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from securekv.commands.table import UNKNOWN, KeySpec, command
-from securekv.commands.util import notify, parse_int
+from securekv.commands.util import parse_int, store_result
 from securekv.engine.listtype import ListValue
 from securekv.errors import SYNTAX, WRONGTYPE, CommandError
 
@@ -254,12 +254,9 @@ def _sort(c, argv, readonly: bool):
                 x = _by_pattern(db, g, e)
                 stored.append(b"" if x is None else x)
     outputlen = len(stored)
+    store_result(c, storekey, ListValue(stored) if outputlen else None, "l", b"sortstore")
     if outputlen:
-        db.set(storekey, ListValue(stored))
-        notify(c, "l", b"sortstore", storekey)
         c.server.dirty += outputlen - 1
-    elif db.delete(storekey):
-        notify(c, "g", b"del", storekey)
     return outputlen
 
 

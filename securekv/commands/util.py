@@ -101,6 +101,17 @@ def notify(c, cls: str, event: bytes, key: bytes) -> None:
         server.notify(c.keyspace, cls, event, key, c.db.id)
 
 
+def store_result(c, dst: bytes, value, cls: str, event: bytes) -> None:
+    """A *STORE command's end: set dst to value (non-empty) and notify event, or,
+    when value is None (an empty result), delete dst with a `del` event."""
+    db = c.db
+    if value is not None:
+        db.set(dst, value)
+        notify(c, cls, event, dst)
+    elif db.delete(dst):
+        notify(c, "g", b"del", dst)
+
+
 def to_str(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 

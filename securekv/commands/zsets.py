@@ -10,7 +10,7 @@ import random
 from securekv.commands.popping import blocking_pop, parse_mpop
 from securekv.commands.sets import EMPTY_SCAN, after_removal, scan_matcher
 from securekv.commands.table import KeyNum, KeySpec, Range, command
-from securekv.commands.util import notify, parse_float, parse_scan_cursor
+from securekv.commands.util import notify, parse_float, parse_scan_cursor, store_result
 from securekv.engine.blocking import parse_timeout
 from securekv.engine.settype import SetValue, scan_buckets
 from securekv.engine.zsettype import (ZSetValue, score_to_scan_bytes, zset_from_pairs,
@@ -429,14 +429,9 @@ def zrange_generic(c, argv, start: int, store: bytes | None, rtype, rev):
 
 
 def _range_store(c, dst: bytes, items) -> int:
-    db = c.db
-    if items:
-        db.set(dst, zset_from_pairs([(m, s) for s, m in items], zset_limits(c.server)))
-        notify(c, "z", b"zrangestore", dst)
-        return len(items)
-    if db.delete(dst):
-        notify(c, "g", b"del", dst)
-    return 0
+    store_result(c, dst, zset_from_pairs([(m, s) for s, m in items], zset_limits(c.server))
+                 if items else None, "z", b"zrangestore")
+    return len(items)
 
 
 @command('zrange', -4, 'readonly', '@sortedset',
@@ -847,13 +842,9 @@ def zsetop_generic(c, argv, numkeys_idx: int, dst, op: int, card_only: bool = Fa
                 else:
                     result[m] = sc
     if dst is not None:
-        if result:
-            db.set(dst, zset_from_pairs(list(result.items()), zset_limits(c.server)))
-            notify(c, "z", (b"zunionstore", b"zinterstore", b"zdiffstore")[op], dst)
-            return len(result)
-        if db.delete(dst):
-            notify(c, "g", b"del", dst)
-        return 0
+        store_result(c, dst, zset_from_pairs(list(result.items()), zset_limits(c.server))
+                     if result else None, "z", (b"zunionstore", b"zinterstore", b"zdiffstore")[op])
+        return len(result)
     items = sorted((s, m) for m, s in result.items())
     return reply_pairs(c, items, withscores)
 
