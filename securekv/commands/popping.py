@@ -47,18 +47,26 @@ def serving_first(c, keys):
     return keys
 
 
+def first_existing(c, keys, cls):
+    """(key, value) of the first of keys that exists (WRONGTYPE if its value is
+    not a `cls`), or (None, None)."""
+    db = c.db
+    for k in keys:
+        v = db.lookup(k)
+        if v is not None:
+            if type(v) is not cls:
+                raise CommandError(WRONGTYPE)
+            return k, v
+    return None, None
+
+
 def blocking_pop(c, keys, timeout: float, cls, serve):
     """blockingPopGenericCommand: serve(c, key, value) from the first existing key
     (WRONGTYPE if it is not a `cls`), else block on keys; once blocked, a client
     is served from the ready key when it holds a non-empty `cls`. serve returns
     the reply (and sets c.propagate_argv)."""
-    db = c.db
-    for k in keys:
-        v = db.lookup(k)
-        if v is None:
-            continue
-        if type(v) is not cls:
-            raise CommandError(WRONGTYPE)
+    k, v = first_existing(c, keys, cls)
+    if v is not None:
         return serve(c, k, v)
 
     def retry(cl):

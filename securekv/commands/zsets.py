@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import random
 
-from securekv.commands.popping import blocking_pop, parse_mpop
+from securekv.commands.popping import blocking_pop, first_existing, parse_mpop
 from securekv.commands.sets import EMPTY_SCAN, after_removal, scan_matcher
 from securekv.commands.table import KeyNum, KeySpec, Range, command
 from securekv.commands.util import notify, parse_float, parse_scan_cursor, store_result
@@ -571,17 +571,7 @@ MIN, MAX = 0, 1
 def zpop_generic(c, keys, where: int, emitkey: bool, count: int, nested: bool,
                  nil_when_empty: bool):
     """Redis's genericZpopCommand. count -1: a single pop without COUNT."""
-    db = c.db
-    z = None
-    key = None
-    for k in keys:
-        z = db.lookup(k)
-        if z is None:
-            continue
-        if type(z) is not ZSetValue:
-            raise CommandError(WRONGTYPE)
-        key = k
-        break
+    key, z = first_existing(c, keys, ZSetValue)
     if z is None:
         return NULL_ARRAY if nil_when_empty else []
     if count == 0:
