@@ -785,6 +785,7 @@ def _setup(server) -> None:
         return perm.full_key_access(cmd, argv)
 
     server.acl_full_key_access = full_key_access
+    server.keyspace_filter = keyspace_filter
 
     def authenticate_(c, user, password, method):
         return authenticate(c, user, password, method)

@@ -444,7 +444,17 @@ def keys(c, argv):
             found = [lit] if lit in data else []
         else:
             found = m.select(data)
+    vis = _key_filter(c)
+    if vis is not None:
+        found = [k for k in found if vis(k)]
     return _live(db, found)
+
+
+def _key_filter(c):
+    """acl-filter-keyspace: None when c may see every key name, else a predicate
+    (installed by the ACL family as server.keyspace_filter)."""
+    f = getattr(c.server, "keyspace_filter", None)
+    return None if f is None or not c.gated else f(c)
 
 
 class _Snapshot:
@@ -572,6 +582,9 @@ def scan(c, argv):
     cursor, found = _scan_keys(c, db, cursor, count)
     if pat is not None:
         found = compile_glob(pat).select(found)
+    vis = _key_filter(c)
+    if vis is not None:
+        found = [k for k in found if vis(k)]
     if typ is not None:
         lookup = db.lookup_read
         found = [k for k in found if type_name(lookup(k)) == typ]
@@ -628,6 +641,9 @@ def _random_key(c, db):
 def randomkey(c, argv):
     db = c.db
     data = db.data
+    vis = _key_filter(c)
+    if vis is not None:
+        return _random_visible_key(c, db, vis)
     while data:
         k = _random_key(c, db)
         if db.expires and k in db.expires and db.lookup(k) is None:
@@ -635,6 +651,19 @@ def randomkey(c, argv):
             continue                         # it had expired (and is now deleted)
         return k
     return None
+
+
+def _random_visible_key(c, db, vis):
+    """RANDOMKEY for a user who may see only some key names: a few random
+    probes, then a pick among all visible live keys (nil when there is none)."""
+    for _ in range(16):
+        if not db.data:
+            return None
+        k = _random_key(c, db)
+        if vis(k) and db.lookup(k) is not None:
+            return k
+    live = _live(db, [k for k in db.data if vis(k)])
+    return random.choice(live) if live else None
 
 
 @command("dbsize", 1, "readonly fast", "@keyspace", group="server", since="1.0.0",

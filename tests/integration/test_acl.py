@@ -478,3 +478,88 @@ def test_throttling_per_username_spares_other_users():
         assert c.cmd("AUTH", "bystander", "bpw") == b"+OK\r\n"
         c.close()
         admin.close()
+
+
+# -- pub/sub channel permissions, keyspace filtering ------------------------------------------------
+
+def _revoke_scenario(server):
+    """(subscriber kept?, pattern subscriber kept?, unrelated subscriber kept?) after revoking."""
+    admin = server.raw()
+    admin.cmd("ACL", "SETUSER", "subu", "on", ">pw", "~*", "+@all", "resetchannels", "&news.*", "&sport")
+    sub, psub, other = server.raw(), server.raw(), server.raw()
+    for c in (sub, psub, other):
+        assert c.cmd("AUTH", "subu", "pw") == b"+OK\r\n"
+    assert sub.cmd("SUBSCRIBE", "news.1").startswith(b"*3\r\n")
+    assert psub.cmd("PSUBSCRIBE", "news.*").startswith(b"*3\r\n")
+    assert other.cmd("SUBSCRIBE", "sport").startswith(b"*3\r\n")
+    # revoke news.* only (sport stays)
+    assert admin.cmd("ACL", "SETUSER", "subu", "resetchannels", "&sport") == b"+OK\r\n"
+    res = []
+    for c in (sub, psub, other):
+        res.append(not closed(c) if c is not other else True)
+    # the remaining subscriber still receives messages
+    assert admin.cmd("PUBLISH", "sport", "hi") == b":1\r\n"
+    assert other.read_reply() == b"*3\r\n$7\r\nmessage\r\n$5\r\nsport\r\n$2\r\nhi\r\n"
+    admin.cmd("ACL", "DELUSER", "subu")
+    admin.close()
+    return res
+
+
+def test_revoking_a_channel_disconnects_its_subscribers(skv):
+    assert _revoke_scenario(skv) == [False, False, True]
+
+
+@needs_redis
+def test_revoking_channels_like_redis(redis_ref):
+    assert _revoke_scenario(redis_ref) == [False, False, True]
+
+
+def test_pubsub_channel_checks(admin, skv):
+    admin.cmd("ACL", "SETUSER", "chu", "on", ">pw", "~*", "+@all", "resetchannels", "&ch.*")
+    c = skv.raw()
+    c.cmd("AUTH", "chu", "pw")
+    err = (b"-NOPERM this user has no permissions to access one of the channels used as "
+           b"arguments\r\n")
+    assert c.cmd("PUBLISH", "other", "m") == err
+    assert c.cmd("SPUBLISH", "other", "m") == err
+    assert c.cmd("PUBLISH", "ch.1", "m") == b":0\r\n"
+    assert c.cmd("PSUBSCRIBE", "ch.1*") == err        # patterns compare literally
+    assert c.cmd("SSUBSCRIBE", "other") == err
+    assert c.cmd("SUBSCRIBE", "ch.1", "other") == err  # all or nothing
+    assert c.cmd("PSUBSCRIBE", "ch.*").startswith(b"*3\r\n$10\r\npsubscribe")
+    c.close()
+
+
+def test_keyspace_filtering_for_restricted_users(admin, skv):
+    for k in ("app:1", "app:2", "app:3", "secret:1", "secret:2", "w:1"):
+        admin.cmd("SET", k, "v")
+    admin.cmd("ACL", "SETUSER", "ks", "on", ">pw", "+@all", "~app:*", "%W~w:*")
+    c = skv.raw()
+    c.cmd("AUTH", "ks", "pw")
+    assert sorted(parse(c.cmd("KEYS", "*"))) == [b"app:1", b"app:2", b"app:3"]
+    assert parse(c.cmd("KEYS", "secret:*")) == []
+    seen, cursor = set(), b"0"
+    while True:
+        cursor, batch = parse(c.cmd("SCAN", cursor, "COUNT", "2"))
+        seen.update(batch)
+        if cursor == b"0":
+            break
+    assert seen == {b"app:1", b"app:2", b"app:3"}
+    for _ in range(20):
+        assert parse(c.cmd("RANDOMKEY")) in (b"app:1", b"app:2", b"app:3")
+    # the default user still sees everything
+    assert len(parse(admin.cmd("KEYS", "*"))) == 6
+    # a user with no readable key gets nil from RANDOMKEY
+    admin.cmd("ACL", "SETUSER", "ks2", "on", ">pw", "+@all", "~none:*")
+    d = skv.raw()
+    d.cmd("AUTH", "ks2", "pw")
+    assert d.cmd("RANDOMKEY") == b"$-1\r\n"
+    # acl-filter-keyspace no: Redis's behaviour (names of every key)
+    assert admin.cmd("CONFIG", "SET", "acl-filter-keyspace", "no") == b"+OK\r\n"
+    try:
+        assert len(parse(c.cmd("KEYS", "*"))) == 6
+    finally:
+        admin.cmd("CONFIG", "SET", "acl-filter-keyspace", "yes")
+    admin.cmd("FLUSHALL")
+    c.close()
+    d.close()
