@@ -1162,6 +1162,69 @@ directive("tls-auth-clients-user-map", String(empty_is_null=True), "", section="
               "one of CN SAN-URI SAN-EMAIL SAN-DNS SUBJECT, PATTERN a glob; the first match "
               "wins.")
 
+# audit log (given effect by securekv/commands/audit.py with securekv/audit/)
+AUDIT_CLASSES = ("connection", "auth", "acl", "config", "tenant", "admin", "audit", "write",
+                 "command")
+
+
+def _audit_events_check(v: str) -> str | None:
+    bad = [w for w in v.split() if w not in AUDIT_CLASSES and w != "default"]
+    if bad:
+        return f"unknown audit event class '{bad[0]}' (known: {' '.join(AUDIT_CLASSES)})"
+    return None
+
+
+def _audit_scope_check(v: str) -> str | None:
+    for w in v.split():
+        kind, _, name = w.partition(":")
+        if kind not in ("user", "tenant") or not name:
+            return f"audit-data-scope entries are user:NAME or tenant:NAME, not '{w}'"
+    return None
+
+
+directive("audit-enabled", Bool(), True, section="audit", redis=False,
+          doc="Write the tamper-evident audit log (JSON Lines, hash-chained). CONFIG SET "
+              "audit-enabled no writes an audit.stop record first.")
+directive("audit-file", String(lambda s: None if s else "audit-file can't be empty"),
+          "audit.jsonl", section="audit", redis=False, protected=True,
+          doc="The audit log, relative to dir unless absolute. Opened append-only with mode "
+              "0600. Protected (a path the server writes to): see enable-protected-configs.")
+directive("audit-events", String(_audit_events_check),
+          "connection auth acl config tenant admin audit", section="audit", redis=False,
+          doc="Event classes recorded: connection (open/close with reason), auth (success, "
+              "failure, throttling), acl (denials, ACL SETUSER/DELUSER/LOAD/SAVE), config "
+              "(CONFIG SET/REWRITE/RESETSTAT, secrets redacted), tenant (tenant changes), admin "
+              "(commands in @admin or @dangerous: FLUSHALL, SHUTDOWN, DEBUG, CLIENT KILL, KEYS, "
+              "REPLICAOF ...), audit (audit start/stop/settings, write failures), and the "
+              "data-access classes write (every write command) and command (every command), "
+              "limited by audit-data-scope.")
+directive("audit-data-scope", String(_audit_scope_check), "", section="audit", redis=False,
+          doc="Limit the write/command classes to these users and tenants: a space-separated "
+              "list of user:NAME and tenant:NAME (empty: everyone).")
+directive("audit-keys", Enum("record", "hash", "omit"), "record", section="audit", redis=False,
+          doc="Key names in records: record (escaped losslessly), hash (SHA-256, keyed with "
+              "the audit HMAC key when set) or omit.")
+directive("audit-fsync", Enum("always", "everysec"), "everysec", section="audit", redis=False,
+          doc="fsync the audit file after every batch (always) or about once a second "
+              "(everysec). Writes and fsyncs happen in a background thread.")
+directive("audit-on-failure", Enum("fail-closed", "fail-open"), "fail-closed", section="audit",
+          redis=False,
+          doc="When records cannot be written (disk full, file or directory removed, I/O "
+              "error): fail-closed refuses commands that would be audited (-MISCONF) until "
+              "writing recovers; fail-open keeps serving and counts dropped records. Both log "
+              "the failure and show it in INFO audit.")
+directive("audit-hmac-key-file", String(empty_is_null=True), "", section="audit", redis=False,
+          protected=True,
+          doc="A file holding a secret key (at least 16 bytes): the chain becomes "
+              "HMAC-SHA-256, so only the key holder can recompute it. Changing it rotates the "
+              "file.")
+directive("audit-rotate-size", _size(0, LLONG_MAX, memory=True), 100 * 1024 * 1024,
+          section="audit", redis=False,
+          doc="Rotate the audit file when it reaches this size (0: never). Rotated files are "
+              "named <audit-file>.<UTC time>-<last sequence number>.")
+directive("audit-rotate-interval", Int(0, INT_MAX), 86400, section="audit", redis=False,
+          doc="Rotate the audit file when it is this many seconds old (0: never).")
+
 # Redis's hidden directives (CONFIG GET by exact name only)
 for _name, _type, _def in (
         ("rdb-key-save-delay", Int(INT_MIN, INT_MAX), 0),
@@ -1545,7 +1608,8 @@ def rewrite_file(cfg: Config, path: str) -> None:
 # -- documentation (conf/securekv.conf) --------------------------------------------
 
 SECTIONS = (
-    ("network", "NETWORK"), ("security", "SECURITY"), ("general", "GENERAL"),
+    ("network", "NETWORK"), ("security", "SECURITY"), ("audit", "AUDIT LOG"),
+    ("general", "GENERAL"),
     ("clients", "CLIENTS"), ("limits", "LIMITS"), ("memory", "MEMORY MANAGEMENT"),
     ("persistence", "PERSISTENCE"), ("replication", "REPLICATION"), ("tls", "TLS"),
     ("scripting", "SCRIPTING"), ("slowlog", "SLOW LOG"), ("latency", "LATENCY"),

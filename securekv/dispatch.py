@@ -153,6 +153,8 @@ def make_executor(server):
         cid = cmd.id
         stats.calls[cid] += 1
         stats.usec[cid] += dur
+        if cmd.audited:                 # audit log: admin/config/ACL ... (audit-events)
+            server.audit_command(c, cmd, argv, mark)
         if c.reply_mode:
             server.apply_reply_mode(c, mark)
         if dur >= server.slowlog_threshold >= 0:

@@ -89,6 +89,9 @@ class Server:
         self._logfile = None
         self.listening_ports: list = []
         self.disconnect_hooks: list = []   # hook(client) when a client goes away
+        self.connect_hooks: list = []      # hook(client, refused reason or None) on accept
+        self.audit_hooks: list = []        # hook(event dict): security events (audit log)
+        self.audit_gate = None             # (c, cmd, argv) -> error | None while audit fails closed
         self.cron_hooks: list = []         # hook() every cron tick
         self.start_hooks: list = []        # async hook(server) after the plain listeners (TLS ...)
         self.reset_hooks: list = []        # hook(client) on RESET (discard MULTI, unsubscribe ...)
@@ -288,16 +291,22 @@ class Server:
             c.transport.write(b"-ERR max number of clients reached\r\n")
             c.closing = True
             c.transport.close()
+            for hook in self.connect_hooks:
+                hook(c, "max number of clients reached")
             return
         if self.protected_mode and not c.is_loopback and self.default_user_nopass():
             self.stats.rejected_connections += 1
             c.transport.write(PROTECTED_MODE_MSG)
             c.closing = True
             c.transport.close()
+            for hook in self.connect_hooks:
+                hook(c, "protected mode")
             return
         self.clients[c.id] = c
         c.authenticated = self.default_user_nopass()
         self.update_gate(c)
+        for hook in self.connect_hooks:
+            hook(c, None)
 
     def client_disconnected(self, c: Client) -> None:
         if self.clients.pop(c.id, None) is None:
@@ -353,7 +362,8 @@ class Server:
         # acl_check is not here: clients of restricted users are gated one by one
         # (update_gate), so unrestricted users keep the hot path free.
         self.gated = (self.paused_until > 0 or self.oom_check is not None
-                      or self.write_check is not None)
+                      or self.write_check is not None
+                      or self.audit_gate is not None)
 
     def gate(self, c: Client, cmd, argv) -> bool:
         """The checks between arity and call, in Redis's order. False: rejected/queued."""
@@ -373,6 +383,13 @@ class Server:
             error_reply(c, "ERR Command not allowed inside a transaction", cmd, rejected=True)
             c.multi_error = True
             return False
+        if self.audit_gate is not None:
+            err = self.audit_gate(c, cmd, argv)     # audit-on-failure fail-closed
+            if err is not None:
+                error_reply(c, err, cmd, rejected=True)
+                if c.multi is not None:
+                    c.multi_error = True
+                return False
         if self.acl_check is not None:
             err = self.acl_check(c, cmd, argv)
             if err is not None:

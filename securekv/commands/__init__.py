@@ -8,7 +8,7 @@ FAMILIES = (
     "connection", "strings", "bitmaps", "keys", "server", "client", "config",
     "introspection", "lists", "hashes", "sets", "zsets", "sort", "streams", "hyperloglog",
     "geo", "pubsub", "transactions", "scripting", "acl", "tenant", "memory", "replication",
-    "persistence",
+    "persistence", "audit",
 )
 
 for _name in FAMILIES:

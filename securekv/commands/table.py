@@ -147,6 +147,9 @@ class Command:
     # redact(argv) -> argv as logs, MONITOR and SLOWLOG may show it (secrets
     # replaced); set by the family that owns the command (AUTH, CONFIG SET ...).
     redact: Callable | None = None
+    # Recorded in the audit log (set by the audit log from audit-events; dispatch
+    # tests only this attribute, so unaudited commands pay one attribute test).
+    audited: bool = False
 
     @property
     def fullname(self) -> str:
