@@ -1,7 +1,9 @@
 """Micro-benchmark of the per-command path without sockets: a Client with a
 fake transport is fed pipelines of 16 commands; prints microseconds per command.
 
-    python bench/micro_dispatch.py [--profile]
+    python bench/micro_dispatch.py [--profile] [--acl-user]
+
+--acl-user runs the commands as a user restricted to ~key:* (ACL check on).
 
 Use it before and after changing the hot path (net/, dispatch.py, keyspace.py,
 strings.py); bench/compare is the end-to-end measurement.
@@ -60,6 +62,12 @@ def main():
     server = Server(cfg)
     c = Client(server)
     c.connection_made(FakeTransport())
+    if "--acl-user" in sys.argv:        # a user restricted to ~key:* (the ACL check runs)
+        st = server.acl
+        u = st.users.commit(b"bench", st.users.stage(b"bench", [b"on", b"nopass", b"+@all",
+                                                                 b"~key:*", b"~counter"]))
+        c.user = u
+        server.update_gate(c)
     cases = {
         "PING": cmd(b"PING"),
         "SET": cmd(b"SET", b"key:000000000042", b"xxx"),
