@@ -159,6 +159,7 @@ Commands:
   server [args...]   run the server (same arguments as securekv-server)
   version            print the version
   tls dev-certs DIR  write a development CA, server and client certificates
+  audit verify|query|tail PATH...   check, search or follow the audit log
 """
 
 
@@ -173,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "tls":
         from tls.devcerts import cli as tls_cli
         return tls_cli(rest)
+    if cmd == "audit":
+        from securekv.audit.cli import main as audit_cli
+        return audit_cli(rest)
     if cmd in ("version", "-v", "--version"):
         print(version_line())
         return 0
