@@ -61,15 +61,33 @@ def _hset(c, argv, name: str):
     if len(argv) % 2:
         raise wrong_arity(name)
     key = argv[1]
-    h, created = _hash_or_create(c, key)
-    maxe, maxv = hash_limits(c.server)
+    db = c.db
+    h = db.lookup(key)
+    if h is None:
+        h = HashValue()
+        created = True
+    elif type(h) is HashValue:
+        created = False
+    else:
+        raise CommandError(WRONGTYPE)
+    cv = c.server.config.values
+    maxe = cv.get("hash-max-listpack-entries", DEFAULT_MAX_ENTRIES)
+    maxv = cv.get("hash-max-listpack-value", DEFAULT_MAX_VALUE)
     n = len(h)
-    delta = 0
-    setf = h.set_field
-    for i in range(2, len(argv), 2):
-        delta += setf(argv[i], argv[i + 1], maxe, maxv)
-    _store(c, key, h, created, delta)
-    pairs = (len(argv) - 2) // 2
+    nargs = len(argv)
+    if nargs == 4:
+        delta = h.set_field(argv[2], argv[3], maxe, maxv)
+    else:
+        delta = 0
+        setf = h.set_field
+        for i in range(2, nargs, 2):
+            delta += setf(argv[i], argv[i + 1], maxe, maxv)
+    if created:
+        db.add(key, h)
+    else:
+        db.grow(delta)
+        db.touch(key)
+    pairs = (nargs - 2) // 2
     if pairs > 1:
         c.server.dirty += pairs - 1
     notify(c, "h", b"hset", key)

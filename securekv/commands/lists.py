@@ -72,19 +72,24 @@ def _pushed_to(c, key: bytes, dv, value: bytes, left: bool) -> None:
 def _push(c, argv, left: bool, xx: bool):
     key = argv[1]
     db = c.db
-    v = _list_for_write(c, key)
-    items = argv[2:]
+    v = db.lookup(key)
+    nitems = len(argv) - 2
     if v is None:
         if xx:
             return 0
         v = ListValue()
-        v.push_many(items, left)
+        if nitems == 1:
+            v.push(argv[2], left)
+        else:
+            v.push_many(argv[2:], left)
         db.add(key, v)
+    elif type(v) is not ListValue:
+        raise CommandError(WRONGTYPE)
     else:
-        db.grow(v.push_many(items, left))
+        db.grow(v.push(argv[2], left) if nitems == 1 else v.push_many(argv[2:], left))
         db.touch(key)
-    if len(items) > 1:
-        c.server.dirty += len(items) - 1          # Redis counts one change per element
+    if nitems > 1:
+        c.server.dirty += nitems - 1          # Redis counts one change per element
     notify(c, "l", b"lpush" if left else b"rpush", key)
     return len(v)
 

@@ -177,6 +177,8 @@ class TrimArgs:
 def _parse_add_trim(c, argv, xadd: bool):
     """streamParseAddOrTrimArgsOrReply: (TrimArgs, index of the ID for XADD)."""
     a = TrimArgs()
+    if xadd and argv[2] == b"*":        # the common XADD key * ...: nothing to parse
+        return a, 2
     limit_given = False
     strategy = False
     n = len(argv)
@@ -318,12 +320,13 @@ def xadd(c, argv):
         ms = now_ms()
         new = last + 1 if last >> 64 >= ms else ms << 64
     flat = argv[field_pos:]
-    if sum(len(x) for x in flat) > 0xFFFFFFFF:
+    if sum(map(len, flat)) > 0xFFFFFFFF:
         raise CommandError("ERR Elements are too large to be stored")
     if created:
         db.add(key, s)
-    delta = s.append(new, [bytes(x) for x in flat], _cfg(c, "stream-node-max-entries", 100),
-                     min(_cfg(c, "stream-node-max-bytes", 4096) or 2 ** 30, 2 ** 30))
+    cv = c.server.config.values
+    delta = s.append(new, list(map(bytes, flat)), cv.get("stream-node-max-entries", 100),
+                     min(cv.get("stream-node-max-bytes", 4096) or 2 ** 30, 2 ** 30))
     db.grow(delta)
     db.touch(key)
     notify(c, "t", b"xadd", key)
@@ -333,13 +336,14 @@ def xadd(c, argv):
             notify(c, "t", b"xtrim", key)
         if a.approx:
             rewritten = _rewrite_trim(c, argv, s, a)
+    new_id = fmt_id(new)
     if not a.id_given or not a.seq_given:
         if rewritten is None:
             rewritten = list(argv)
-        rewritten[idpos] = fmt_id(new)
+        rewritten[idpos] = new_id
     if rewritten is not None:
         c.propagate_argv = [rewritten]
-    return fmt_id(new)
+    return new_id
 
 
 @command('xtrim', -4, 'write', '@stream', keys=[KeySpec('RW delete', 1)],

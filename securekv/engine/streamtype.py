@@ -51,10 +51,7 @@ def decr_id(i: int) -> int | None:
 
 
 def _flat_size(flat) -> int:
-    n = 0
-    for x in flat:
-        n += len(x)
-    return n
+    return sum(map(len, flat))
 
 
 class NACK:

@@ -418,6 +418,9 @@ def format_double(d: float) -> bytes:
     return b"%.17g" % d
 
 
+_BULK_HDR = [b"$%d\r\n" % n for n in range(256)]     # bulk headers of short strings
+
+
 def encode(v, resp3: bool, out: list) -> None:
     """Append the encoding of reply value v to out (a list of byte chunks)."""
     t = type(v)
@@ -435,9 +438,13 @@ def encode(v, resp3: bool, out: list) -> None:
         # One chunk per array (bulk elements inlined): LRANGE/ZRANGE/HGETALL-sized
         # replies would otherwise add 3 chunks per element to the batch output.
         parts = [b"*%d\r\n" % len(v)]
+        ap = parts.append
         for x in v:
             if type(x) is bytes:
-                parts.append(b"$%d\r\n%s\r\n" % (len(x), x))
+                n = len(x)
+                ap(_BULK_HDR[n] if n < 256 else b"$%d\r\n" % n)
+                ap(x)
+                ap(b"\r\n")
             else:
                 encode(x, resp3, parts)
         out.append(b"".join(parts))
