@@ -144,7 +144,7 @@ def _verify_file(path, prev_chain, expected, hkey, res, head, seen) -> Result | 
     lineno = 0
     with open(path, "rb") as f:
         pending = None          # (lineno, seq, body, stored chain) whose content failed
-        for raw in f:
+        for raw in iter(f.readline, b""):
             lineno += 1
             if not raw.endswith(b"\n"):
                 return res.fail(path, lineno, None, "the last line is incomplete (cut short)")
@@ -161,14 +161,20 @@ def _verify_file(path, prev_chain, expected, hkey, res, head, seen) -> Result | 
                 # record continues from that stored value, only the previous content changed
                 pl, ps, _, _ = pending
                 if seq == ps + 1 and R.next_chain(prev_chain, body, hkey) == chain:
-                    return res.fail(path, pl, ps, "record content was altered (its chain value "
-                                    "no longer matches its bytes)")
-                return res.fail(path, pl, ps, "chain mismatch: the record was altered, "
-                                "inserted or replaced (the chain does not continue here)")
+                    return res.fail(path, pl, ps, "the chain breaks at this record: its content "
+                                    "was altered (or the record before it was replaced "
+                                    "together with a recomputed chain value)")
+                return res.fail(path, pl, ps, "the chain breaks at this record: it was "
+                                "altered, inserted or replaced")
             if seq != expected:
                 if seq > expected:
-                    msg = (f"seq {seq} follows seq {expected - 1}: records {expected}.."
-                           f"{seq - 1} were deleted")
+                    nxt = R.parse(f.readline())
+                    if nxt is not None and nxt.get("seq") == expected:
+                        msg = (f"seq {seq} comes before seq {expected}: records were "
+                               f"reordered")
+                    else:
+                        msg = (f"seq {seq} follows seq {expected - 1}: records {expected}.."
+                               f"{seq - 1} were deleted")
                 else:
                     msg = (f"seq {seq} where seq {expected} was expected: records were "
                            f"reordered or inserted")
@@ -191,8 +197,8 @@ def _verify_file(path, prev_chain, expected, hkey, res, head, seen) -> Result | 
                 seen[seq] = chain.hex()
         if pending is not None:
             pl, ps, _, _ = pending
-            return res.fail(path, pl, ps, "chain mismatch: the record was altered, inserted or "
-                            "replaced")
+            return res.fail(path, pl, ps, "the chain breaks at this record: it was altered, "
+                            "inserted or replaced")
     if res.last_seq is None or res.last_seq < expected - 1:
         res.last_seq = expected - 1
         res.last_chain = prev_chain.hex()

@@ -323,7 +323,7 @@ class Writer:
                 prev = self.prev_file
                 if prev is None and prev_missing:
                     prev = os.path.basename(path)
-                if not self._append([self._header(prev, reason)], header=True):
+                if self._append([self._header(prev, reason)], header=True) < 0:
                     return False
                 self.prev_file = None
             return True
@@ -372,8 +372,13 @@ class Writer:
         if self.pending:
             records = self.pending + records
             self.pending = []
+        if self.fd >= 0 and not self._same_file():
+            # removed or replaced under us: writes would go to an unlinked file
+            self.log(f"audit file {self.s.path} was removed or replaced: starting a new one")
+            self._close_fd()
+            self.ino = None
         if self.fd < 0 and not self._open(self.s.path, "recovered" if self.failed else "reopened",
-                                          prev_missing=self.failed):
+                                          prev_missing=self.failed or self.ino is None):
             self._keep(records)
             return
         if self.failed:
@@ -386,19 +391,28 @@ class Writer:
         if not records:
             return
         rs = self.s.rotate_size
-        if rs and self.size >= rs:
-            self._rotate("size")
-            if self.fd < 0:
-                self._keep(records)
-                return
-        if self._append(records):
-            if self.failed:
-                self.failed = False
-                self.log("audit log writing recovered")
+        ok = True
+        while records:
+            if rs and self.size >= rs:
+                self._rotate("size")
+                if self.fd < 0:
+                    self._keep(records)
+                    return
+            n = self._append(records, limit=rs - self.size if rs else 0)
+            if n < 0:
+                ok = False
+                break
+            records = records[n:]
+        if ok and self.failed:
+            self.failed = False
+            self.log("audit log writing recovered")
 
-    def _append(self, records: list, header: bool = False) -> bool:
+    def _append(self, records: list, header: bool = False, limit: int = 0) -> int:
+        """Write records (as many as fit in `limit` bytes, at least one, when limit > 0):
+        the number written, or -1 when writing failed (all of `records` kept/dropped)."""
         seq, chain, hkey = self.seq, self.chain, self.s.hkey
         lines = []
+        total = 0
         for ev in records:
             seq += 1
             rec = dict(ev)
@@ -408,7 +422,11 @@ class Writer:
                 rec["time"] = R.rfc3339(t)
             body = R.canonical(rec)
             chain = R.next_chain(chain, body, hkey)
-            lines.append(R.line_for(body, chain))
+            line = R.line_for(body, chain)
+            lines.append(line)
+            total += len(line)
+            if limit > 0 and total >= limit:
+                break
         data = b"".join(lines)
         before = self.size
         try:
@@ -424,13 +442,13 @@ class Writer:
             self._close_fd()
             self._fail("write", e)
             self._keep(records)
-            return False
+            return -1
         self.size += len(data)
         self.seq, self.chain = seq, chain
         self.head = (seq, chain)
-        self.records += len(records)
+        self.records += len(lines)
         self.bytes += len(data)
         self.dirty = True
         if self.s.fsync_always or header:
             self._fsync()
-        return True
+        return len(lines)
