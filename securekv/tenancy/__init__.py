@@ -26,4 +26,21 @@ The rules, in one place
   memory > 'maxmemory'.` With only `default` this is exactly Redis's rule.
 * `maxmemory` and tenant quotas bound the dataset estimate (engine/memory.py),
   not the interpreter's baseline RSS (INFO used_memory adds that baseline).
+Persistence and replication (the representation, for the RDB/AOF/replication issues)
+----------------------------------------------------------------------------------
+Nothing below is written while only `default` exists, so files and streams stay
+exactly Redis's.
+* RDB: the default tenant's databases first, exactly as Redis. Then, per other
+  tenant, an AUX field `securekv-tenant` = `<name> <options as TENANT CREATE
+  words>`, followed by that tenant's SELECTDB/RESIZEDB/key records; the loader
+  switches its target keyspace on that AUX field (Redis would mix such keys into
+  its own databases, so an RDB holding tenants is securekv-only by design).
+  User bindings live with the users (ACL file / `user` lines: `tenant=<name>`).
+* AOF and replication: like SELECT, a write of another tenant is preceded by
+  `TENANT USE <name>` when the stream's current tenant changes (and the SELECT
+  that follows is relative to that tenant); `TENANT USE default` goes back.
+  The propagation seam needs the keyspace of the write for this: writes from
+  clients carry it (`c.keyspace`); expiry (`server.key_expired(ks, ...)`) and
+  eviction (`evict.evict_one`) currently pass no client and must pass the
+  tenant's keyspace too.
 """

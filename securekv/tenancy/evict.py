@@ -13,7 +13,9 @@ else has to know. Switching the policy back swaps plain dicts in again and the
 side dicts are dropped. Cost, only while such a policy is active: one Python
 method call per key access (GET/SET are ~10-20% slower) and about 70-100
 bytes per accessed key (a dict slot plus, for LFU, an int). Keys not yet
-accessed since tracking started count as accessed when it started.
+accessed since tracking started count as accessed when it started (LRU) or
+with a counter of 0 (LFU: what Redis reports for objects created under
+another policy); new keys start at LFU_INIT_VAL (5), as Redis's createObject.
 OBJECT IDLETIME/FREQ read the side dict; under other policies IDLETIME reports
 0 (Redis would report the real idle time: the price of not tracking).
 
@@ -62,7 +64,7 @@ class Tracked(dict):
     def _touch(self, key) -> None:
         if self.lfu:
             old = self.atime.get(key)
-            counter = LFU_INIT_VAL if old is None else self.decayed(old)
+            counter = 0 if old is None else self.decayed(old)   # untracked: as Redis, ~0
             if counter < 255:
                 base = counter - LFU_INIT_VAL
                 if base < 0:
@@ -90,7 +92,10 @@ class Tracked(dict):
 
     def __setitem__(self, key, value) -> None:
         dict.__setitem__(self, key, value)
-        self._touch(key)
+        if not self.lfu:
+            self.atime[key] = CLOCK[0]
+        elif key not in self.atime:         # a new object starts at LFU_INIT_VAL (createObject)
+            self.atime[key] = (lfu_minutes() << 8) | LFU_INIT_VAL
 
     def __delitem__(self, key) -> None:
         dict.__delitem__(self, key)
@@ -110,7 +115,7 @@ class Tracked(dict):
 
     def freq(self, key) -> int:
         t = self.atime.get(key)
-        return LFU_INIT_VAL if t is None else self.decayed(t)
+        return 0 if t is None else self.decayed(t)
 
 
 def set_tracking(tenant) -> None:
@@ -181,7 +186,7 @@ def pick_victim(tenant, policy: str, samples: int):
             if policy == "volatile-ttl":
                 score = -db.expires[key]
             elif policy.endswith("lfu"):
-                score = 255 - (d.freq(key) if type(d) is Tracked else LFU_INIT_VAL)
+                score = 255 - (d.freq(key) if type(d) is Tracked else 0)
             else:
                 score = d.idle(key) if type(d) is Tracked else 0
             if score > best_score:
