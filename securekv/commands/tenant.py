@@ -294,6 +294,40 @@ def _load_directives(server) -> None:
                              % (" ".join(map(str, args)), e.message[4:])) from None
 
 
+def tenant_lines(server) -> list[str]:
+    """The `tenant` directive lines that recreate the current tenants (CONFIG REWRITE)."""
+    from securekv.config import repr_str
+    reg = server.tenants
+    out = []
+    for t in reg.tenants.values():
+        words = [_s(t.name)]
+        if t.maxmemory:
+            words += ["maxmemory", str(t.maxmemory)]
+        if t.policy:
+            words += ["maxmemory-policy", t.policy]
+        for attr in ("maxclients", "maxkeys", "maxops"):
+            if getattr(t, attr):
+                words += [attr, str(getattr(t, attr))]
+        for u, name in reg.users.items():
+            if name == t.name:
+                plain = all(33 <= ch <= 126 and ch not in b"\"'\\" for ch in u)
+                us = u.decode("utf-8", "surrogateescape")
+                words += ["user", us if plain and u else repr_str(us)]
+        if len(words) > 1 or not t.is_default:
+            out.append("tenant " + " ".join(words))
+    return out
+
+
+def _rewrite(server, cfg, state) -> None:
+    if cfg is not server.config:
+        return
+    lines = tenant_lines(server)
+    for line in lines:
+        state.rewrite_line("tenant", line, True)
+    if not lines:
+        state.mark("tenant")
+
+
 @on_init
 def _setup(server) -> None:
     from securekv.config import claim
@@ -376,5 +410,7 @@ def _setup(server) -> None:
     for name in ("maxmemory", "maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):
         on_memory_config(name)
     server.bind_tenant = bind_user
+    from securekv.config import REWRITE_EXTRAS
+    REWRITE_EXTRAS.append(lambda cfg, state: _rewrite(server, cfg, state))
     _load_directives(server)
     refresh(server)

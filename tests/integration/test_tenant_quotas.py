@@ -211,3 +211,23 @@ def test_directive_and_user_binding():
         assert alice.get("k") == b"default"
         op.close()
         alice.close()
+
+
+def test_config_rewrite_keeps_tenants():
+    with ServerProcess(conf_text="tenant acme maxmemory 1mb user alice\n") as s:
+        r = s.client()
+        r.execute_command("TENANT", "CREATE", "beta", "MAXKEYS", "10",
+                          "MAXMEMORY-POLICY", "allkeys-lfu")
+        assert r.execute_command("CONFIG", "REWRITE") == b"OK"
+        text = open(s.dir + "/test.conf").read()
+        assert "tenant acme maxmemory 1048576 user alice" in text
+        assert "tenant beta maxmemory-policy allkeys-lfu maxkeys 10" in text
+        r.close()
+
+
+def test_tenant_command_table_entry(server, op):
+    raw = server.raw()
+    info = raw.cmd("COMMAND", "INFO", "tenant|create")
+    assert b"@admin" in info and b"@dangerous" in info
+    assert b"Create a tenant" in raw.cmd("COMMAND", "DOCS", "tenant")
+    raw.close()
