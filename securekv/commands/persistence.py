@@ -18,6 +18,7 @@ from securekv.errors import SYNTAX, CommandError
 from securekv.lifecycle import on_init
 from securekv.net.resp import OK, Status
 from securekv.persistence import rdb
+from securekv.persistence.aof import AOF
 from securekv.persistence.snapshot import Snapshots
 
 ERR_PLAIN = "ERR"           # Redis's shared.err
@@ -58,6 +59,22 @@ def bgsave(c, argv):
                            "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
     if snap.bgsave():
         return Status(b"Background saving started")
+    raise CommandError(ERR_PLAIN)
+
+
+@command('bgrewriteaof', 1, 'admin noscript no_async_loading', '',
+         group='server', since='1.0.0',
+         summary='Asynchronously rewrite the append-only file')
+def bgrewriteaof(c, argv):
+    server = c.server
+    snap, aof = server.persistence, server.aof
+    if snap.child_active() and snap.child_kind == "aof":
+        raise CommandError("ERR Background append only file rewriting already in progress")
+    if snap.child_active() or c.in_exec:
+        aof.rewrite_scheduled = True
+        return Status(b"Background append only file rewriting scheduled")
+    if aof.rewrite_background():
+        return Status(b"Background append only file rewriting started")
     raise CommandError(ERR_PLAIN)
 
 
@@ -206,12 +223,34 @@ def _setup(server) -> None:
     from securekv.config import claim
     snap = Snapshots(server)
     server.persistence = snap
+    aof = AOF(server, snap)
+    server.aof = aof
+    server.cron_hooks.append(aof.cron)
+
+    def apply_appendonly(v) -> None:
+        if server.loop is None:
+            return                      # startup: the start hook loads/creates the AOF
+        if v and not aof.on:
+            if snap.child_active():
+                snap.kill_child()
+            try:
+                aof.start_fresh()
+            except OSError as e:
+                from securekv.config import ConfigError
+                server.log_warning(f"Redis needs to enable the AOF but can't trigger a "
+                                   f"background AOF rewrite operation: {e}")
+                raise ConfigError("Failed to enable AOF") from None
+        elif not v and aof.on:
+            aof.stop()
+
+    server.apply_appendonly = apply_appendonly
     if not hasattr(server, "write_check"):
         server.write_check = None
     server.cron_hooks.append(snap.cron)
     server.flushall_hook = _flushall_hook
 
     def save_for_shutdown() -> bool:
+        aof.write_buffer()
         if snap.child_active():
             if snap.child_kind == "rdb":
                 server.log_warning("There is a child saving an .rdb. Killing it!")
@@ -221,6 +260,7 @@ def _setup(server) -> None:
     server.save_for_shutdown = save_for_shutdown
 
     def prepare_shutdown() -> None:
+        aof.write_buffer()
         # SIGTERM/SIGINT: save when save points exist (shutdown-on-sig* default).
         if server.config["save"]:
             server.log_notice("Saving the final RDB snapshot before exiting.")
@@ -238,8 +278,11 @@ def _setup(server) -> None:
 
     server.start_hooks.insert(0, load)
     server_cmds.register_info("persistence", snap.info)
+    server_cmds.register_info("persistence", aof.info)
     ext = getattr(server_cmds, "DEBUG_EXTENSIONS", None)
     if ext is not None:
         ext[b"reload"] = debug_reload
     claim("save", "dbfilename", "dir", "stop-writes-on-bgsave-error", "rdbcompression",
-          "rdbchecksum")
+          "rdbchecksum", "appendonly", "appendfilename", "appenddirname", "appendfsync",
+          "aof-load-truncated", "aof-use-rdb-preamble", "auto-aof-rewrite-percentage",
+          "auto-aof-rewrite-min-size")

@@ -272,6 +272,9 @@ class Client(asyncio.Protocol):
             if self.close_after_reply and not self.closing:
                 self.close_now()
             return
+        before = self.server.before_reply
+        if before is not None:
+            before()                    # the AOF reaches the disk before any reply leaves
         data = b"".join(out) if len(out) > 1 else out[0]
         out.clear()
         if self.closing:

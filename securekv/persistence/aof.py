@@ -1,0 +1,590 @@
+"""The append-only file, in Redis 7.0's multi-part layout (aof.c).
+
+Inside `dir`/`appenddirname`:
+- `<appendfilename>.<n>.base.rdb` (RDB preamble, aof-use-rdb-preamble yes) or
+  `.base.aof` (RESP commands): the dataset at the last rewrite;
+- `<appendfilename>.<n>.incr.aof`: the writes since, as RESP commands;
+- `<appendfilename>.manifest`: `file <name> seq <n> type <b|h|i>` lines,
+  replaced atomically (temp file, fsync, rename, fsync the directory).
+
+Writes arrive from the propagation seam (`server.propagation_subscribers`:
+(client, db id, [argv, ...]); EXEC already wrapped in MULTI/EXEC, expired keys
+as DEL) and are encoded into a buffer, with a SELECT whenever the db changes
+as Redis does. The buffer reaches the file before any reply leaves the
+server (`server.before_reply`, run by every client flush, and the cron):
+appendfsync always fsyncs there too, so an acknowledged write is on disk,
+and a pipeline's writes share one fsync; everysec leaves fsync to a
+background thread once a second; no leaves it to the kernel.
+
+BGREWRITEAOF: the parent first switches writes to a new INCR file (recorded
+in the manifest), then forks; the child writes the new BASE from its
+copy-on-write snapshot, which is exactly the state at the switch, so no write
+can be lost. When the child succeeds the manifest names the new BASE and the
+INCR files opened since; older files become history and are deleted.
+
+Loading replays BASE then every INCR through the command dispatcher with a
+private client. A torn last command (a crash mid-write) is dropped and the
+file truncated with a warning when aof-load-truncated is yes; anything else
+stops startup with an error naming the file and offset.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from securekv.persistence import rdb
+from securekv.persistence.snapshot import fork_child
+
+MANIFEST_SUFFIX = ".manifest"
+
+
+class AOFError(Exception):
+    pass
+
+
+def encode_argv(out: bytearray, argv) -> None:
+    out += b"*%d\r\n" % len(argv)
+    for a in argv:
+        out += b"$%d\r\n" % len(a)
+        out += a
+        out += b"\r\n"
+
+
+def parse_commands(data: bytes, pos: int = 0):
+    """Yield (argv, end offset) for each RESP command; raises AOFError(kind, offset)
+    with kind "truncated" (the data ends inside a command) or "bad"."""
+    n = len(data)
+    while pos < n:
+        start = pos
+        b = data[pos]
+        if b == 35:                       # '#': an annotation line (timestamps)
+            e = data.find(b"\r\n", pos)
+            if e < 0:
+                raise AOFError("truncated", start)
+            pos = e + 2
+            continue
+        if b != 42:                       # '*'
+            raise AOFError("bad", start)
+        e = data.find(b"\r\n", pos)
+        if e < 0:
+            raise AOFError("truncated", start)
+        try:
+            argc = int(data[pos + 1:e])
+        except ValueError:
+            raise AOFError("bad", start) from None
+        if argc < 1:
+            raise AOFError("bad", start)
+        pos = e + 2
+        argv = []
+        for _ in range(argc):
+            if pos >= n:
+                raise AOFError("truncated", start)
+            if data[pos] != 36:           # '$'
+                raise AOFError("bad", start)
+            e = data.find(b"\r\n", pos)
+            if e < 0:
+                raise AOFError("truncated", start)
+            try:
+                ln = int(data[pos + 1:e])
+            except ValueError:
+                raise AOFError("bad", start) from None
+            pos = e + 2
+            if pos + ln + 2 > n:
+                raise AOFError("truncated", start)
+            if data[pos + ln:pos + ln + 2] != b"\r\n":
+                raise AOFError("bad", start)
+            argv.append(data[pos:pos + ln])
+            pos += ln + 2
+        yield argv, pos
+
+
+def rewrite_resp(f, dbs) -> None:
+    """A RESP base: commands that rebuild the dataset (streams through RESTORE)."""
+    from securekv.engine.hashtype import HashValue
+    from securekv.engine.listtype import ListValue
+    from securekv.engine.settype import SetValue
+    from securekv.engine.zsettype import ZSetValue
+    out = bytearray()
+    for dbid, db in enumerate(dbs):
+        if not db.data:
+            continue
+        encode_argv(out, [b"SELECT", b"%d" % dbid])
+        for key, v in db.data.items():
+            t = type(v)
+            if t is bytes or t is bytearray:
+                encode_argv(out, [b"SET", key, bytes(v)])
+            elif t is ListValue:
+                items = list(v)
+                for i in range(0, len(items), 64):
+                    encode_argv(out, [b"RPUSH", key] + items[i:i + 64])
+            elif t is HashValue:
+                items = [x for kv in v.items() for x in kv]
+                for i in range(0, len(items), 128):
+                    encode_argv(out, [b"HSET", key] + items[i:i + 128])
+            elif t is SetValue:
+                items = list(v)
+                for i in range(0, len(items), 64):
+                    encode_argv(out, [b"SADD", key] + items[i:i + 64])
+            elif t is ZSetValue:
+                items = []
+                for score, m in v.sl:
+                    items += [rdb.d2string(score), m]
+                for i in range(0, len(items), 128):
+                    encode_argv(out, [b"ZADD", key] + items[i:i + 128])
+            else:
+                encode_argv(out, [b"RESTORE", key, b"0", rdb.dump_payload(v)])
+            when = db.expires.get(key)
+            if when is not None:
+                encode_argv(out, [b"PEXPIREAT", key, b"%d" % when])
+            if len(out) > 1 << 20:
+                f.write(bytes(out))
+                out.clear()
+    f.write(bytes(out))
+
+
+class AOF:
+    def __init__(self, server, snap) -> None:
+        self.server = server
+        self.snap = snap
+        self.on = False
+        self.fd = -1
+        self.buf = bytearray()
+        self.cur_db = -1
+        self.base = None                 # (name, seq, 'b')
+        self.incr: list = []             # [(name, seq)]
+        self.history: list = []
+        self.last_write_err = None       # errno text while writes fail
+        self.fsync_pending = False
+        self.last_fsync = time.monotonic()
+        self.lock = threading.Lock()
+        self.thread = None
+        self.stop_event = threading.Event()
+        self.rewrite_scheduled = False
+        self.rewrite_ok = True
+        self.rewrites = 0
+        self.rewrite_start = 0.0
+        self.last_rewrite_time = -1
+        self.keep_from = 0
+        self.size = 0
+        self.base_size = 0
+        self.loading = False
+        self.temp_path = None
+
+    # -- paths and the manifest ---------------------------------------------------------
+
+    def dir(self) -> str:
+        cfg = self.server.config
+        return os.path.join(cfg["dir"], cfg["appenddirname"])
+
+    def fname(self) -> str:
+        return self.server.config["appendfilename"]
+
+    def manifest_path(self) -> str:
+        return os.path.join(self.dir(), self.fname() + MANIFEST_SUFFIX)
+
+    def read_manifest(self) -> bool:
+        path = self.manifest_path()
+        if not os.path.exists(path):
+            return False
+        base, incr, hist = None, [], []
+        with open(path, "rb") as f:
+            for lineno, line in enumerate(f.read().split(b"\n"), 1):
+                line = line.strip()
+                if not line or line.startswith(b"#"):
+                    continue
+                parts = line.split()
+                kv = dict(zip(parts[0::2], parts[1::2]))
+                try:
+                    name = kv[b"file"].decode()
+                    seq = int(kv[b"seq"])
+                    typ = kv[b"type"]
+                except (KeyError, ValueError):
+                    raise AOFError(f"Invalid AOF manifest file format at line {lineno}") from None
+                if typ == b"b":
+                    base = (name, seq)
+                elif typ == b"i":
+                    incr.append((name, seq))
+                elif typ == b"h":
+                    hist.append((name, seq))
+                else:
+                    raise AOFError(f"Unknown AOF file type at manifest line {lineno}")
+        self.base, self.incr, self.history = base, incr, hist
+        return True
+
+    def write_manifest(self) -> None:
+        lines = []
+        if self.base is not None:
+            lines.append("file %s seq %d type b\n" % self.base)
+        for name, seq in self.history:
+            lines.append("file %s seq %d type h\n" % (name, seq))
+        for name, seq in self.incr:
+            lines.append("file %s seq %d type i\n" % (name, seq))
+        d = self.dir()
+        tmp = os.path.join(d, "temp-" + self.fname() + MANIFEST_SUFFIX)
+        with open(tmp, "w") as f:
+            f.write("".join(lines))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.manifest_path())
+        rdb.fsync_dir(d)
+
+    def _delete_history(self) -> None:
+        d = self.dir()
+        for name, _seq in self.history:
+            try:
+                os.unlink(os.path.join(d, name))
+            except OSError:
+                pass
+        self.history = []
+
+    # -- the propagation seam ------------------------------------------------------------
+
+    def feed(self, c, dbid: int, items) -> None:
+        if self.loading:
+            return
+        buf = self.buf
+        if dbid != self.cur_db:
+            encode_argv(buf, [b"SELECT", b"%d" % dbid])
+            self.cur_db = dbid
+        for argv in items:
+            encode_argv(buf, argv)
+
+    def before_reply(self) -> None:
+        """Write the buffer (and fsync under `always`) before replies go out."""
+        if not self.buf:
+            return
+        self.write_buffer()
+        if self.server.config["appendfsync"] == "always" and self.last_write_err is None:
+            try:
+                os.fsync(self.fd)
+            except OSError as e:
+                # Redis exits when fsync fails under always: data safety first.
+                self.server.log_warning(f"Can't persist AOF for fsync error when the AOF fsync "
+                                        f"policy is 'always': {e.strerror}. Exiting...")
+                os._exit(1)
+
+    def write_buffer(self) -> None:
+        data = self.buf
+        if not data or self.fd < 0:
+            return
+        try:
+            mv = memoryview(data)
+            n = 0
+            while n < len(mv):
+                n += os.write(self.fd, mv[n:])
+            mv.release()
+            self.size += len(data)
+            data.clear()
+            self.fsync_pending = True
+            if self.last_write_err is not None:
+                self.last_write_err = None
+                self.server.log_warning("AOF write error looks solved, Redis can write again.")
+                self.snap.update_write_gate()
+        except OSError as e:
+            try:
+                mv.release()
+            except Exception:
+                pass
+            if self.last_write_err is None:
+                self.server.log_warning(f"Error writing to the AOF file: {e.strerror}")
+            self.last_write_err = e.strerror
+            self.snap.update_write_gate()
+
+    def write_error(self):
+        return self.last_write_err
+
+    def _fsync_loop(self) -> None:
+        while not self.stop_event.wait(1.0):
+            fd = self.fd
+            if fd >= 0 and self.fsync_pending and self.server.config["appendfsync"] == "everysec":
+                self.fsync_pending = False
+                try:
+                    os.fsync(fd)
+                except OSError:
+                    pass
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _open_incr(self, seq: int) -> None:
+        name = "%s.%d.incr.aof" % (self.fname(), seq)
+        fd = os.open(os.path.join(self.dir(), name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        if self.fd >= 0:
+            try:
+                os.fsync(self.fd)
+            finally:
+                os.close(self.fd)
+        self.fd = fd
+        self.cur_db = -1
+        self.incr.append((name, seq))
+
+    def _next_incr_seq(self) -> int:
+        return max([s for _n, s in self.incr] + [0]) + 1
+
+    def _write_base(self, path: str, dbs) -> None:
+        cfg = self.server.config
+        with open(path, "wb", buffering=1 << 20) as f:
+            if cfg["aof-use-rdb-preamble"]:
+                rdb.write_rdb(f, dbs, compress=cfg["rdbcompression"], checksum=cfg["rdbchecksum"],
+                              aof_base=True, functions=list(self.snap.functions))
+            else:
+                rewrite_resp(f, dbs)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _base_name(self, seq: int) -> str:
+        ext = "rdb" if self.server.config["aof-use-rdb-preamble"] else "aof"
+        return "%s.%d.base.%s" % (self.fname(), seq, ext)
+
+    # -- start / stop ---------------------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        server = self.server
+        if self.feed not in server.propagation_subscribers:
+            server.propagation_subscribers.append(self.feed)
+        server.before_reply = self.before_reply
+        if self.thread is None:
+            self.stop_event.clear()
+            self.thread = threading.Thread(target=self._fsync_loop, name="aof-fsync", daemon=True)
+            self.thread.start()
+        self.on = True
+
+    def start_fresh(self) -> None:
+        """No AOF yet (startup, or CONFIG SET appendonly yes): BASE of the current
+        dataset, a first INCR, the manifest; synchronous."""
+        d = self.dir()
+        os.makedirs(d, exist_ok=True)
+        self.read_manifest()
+        bseq = (self.base[1] if self.base else 0) + 1
+        name = self._base_name(bseq)
+        self._write_base(os.path.join(d, name), self.server.keyspace.dbs)
+        old = ([self.base] if self.base else []) + list(self.incr)
+        self.history = [x for x in old if x[0] != name]
+        self.base = (name, bseq)
+        self.incr = []
+        self._open_incr(self._next_incr_seq() if old else 1)
+        self.write_manifest()
+        if self.history:
+            self._delete_history()
+            self.write_manifest()
+        self._subscribe()
+
+    def stop(self) -> None:
+        """CONFIG SET appendonly no / shutdown: flush, fsync, close."""
+        if not self.on:
+            return
+        if self.snap.child_kind == "aof":
+            self.snap.kill_child()
+        self.write_buffer()
+        server = self.server
+        if self.feed in server.propagation_subscribers:
+            server.propagation_subscribers.remove(self.feed)
+        if getattr(server, "before_reply", None) == self.before_reply:
+            server.before_reply = None
+        if self.fd >= 0:
+            try:
+                os.fsync(self.fd)
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = -1
+        self.stop_event.set()
+        self.thread = None
+        self.on = False
+        self.buf.clear()
+
+    # -- rewrite ------------------------------------------------------------------------------
+
+    def rewrite_background(self) -> bool:
+        snap = self.snap
+        if snap.child_active():
+            return False
+        d = self.dir()
+        os.makedirs(d, exist_ok=True)
+        if self.on:
+            self.before_reply()
+            try:
+                os.fsync(self.fd)
+            except OSError:
+                pass
+            self._open_incr(self._next_incr_seq())
+            self.keep_from = len(self.incr) - 1
+            self.write_manifest()
+        tmp = os.path.join(d, "temp-rewriteaof-bg-%d.aof" % os.getpid())
+        dbs = self.server.keyspace.dbs
+        self.temp_path = tmp
+        try:
+            pid = fork_child(lambda: self._write_base(tmp, dbs) or True)
+        except OSError as e:
+            self.server.log_warning(f"Can't rewrite append only file in background: fork: "
+                                    f"{e.strerror}")
+            self.rewrite_ok = False
+            return False
+        self.rewrite_start = time.time()
+        snap.start_child(pid, "aof", self._rewrite_done)
+        self.server.log_notice(f"Background append only file rewriting started by pid {pid}")
+        return True
+
+    def _rewrite_done(self, ok: bool, by_signal: bool) -> None:
+        server = self.server
+        tmp = self.temp_path
+        self.last_rewrite_time = int(time.time() - self.rewrite_start)
+        if not ok or not self.on:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            if not ok:
+                self.rewrite_ok = False
+                server.log_warning("Background AOF rewrite terminated with error"
+                                   if not by_signal else
+                                   "Background AOF rewrite terminated by signal")
+            return
+        bseq = (self.base[1] if self.base else 0) + 1
+        name = self._base_name(bseq)
+        os.replace(tmp, os.path.join(self.dir(), name))
+        self.history = ([self.base] if self.base else []) + self.incr[:self.keep_from]
+        self.incr = self.incr[self.keep_from:]
+        self.base = (name, bseq)
+        self.write_manifest()
+        if self.history:
+            self._delete_history()
+            self.write_manifest()
+        self.base_size = os.path.getsize(os.path.join(self.dir(), name))
+        self.rewrite_ok = True
+        self.rewrites += 1
+        server.log_notice("Background AOF rewrite finished successfully")
+
+    def cron(self) -> None:
+        if self.on:
+            self.write_buffer()
+        if self.rewrite_scheduled and not self.snap.child_active():
+            if self.rewrite_background():
+                self.rewrite_scheduled = False
+        cfg = self.server.config
+        pct = cfg.values.get("auto-aof-rewrite-percentage", 0)
+        if (self.on and pct and not self.snap.child_active()
+                and self.size >= cfg.values.get("auto-aof-rewrite-min-size", 64 << 20)):
+            base = self.base_size or 1
+            if (self.size - self.base_size) * 100 // base >= pct:
+                self.server.log_notice("Starting automatic rewriting of AOF on %d%% growth"
+                                       % ((self.size - self.base_size) * 100 // base))
+                self.rewrite_background()
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def load_at_startup(self) -> None:
+        server = self.server
+        try:
+            exists = self.read_manifest()
+        except AOFError as e:
+            server.log_warning(f"Fatal error: {e}")
+            raise SystemExit(1)
+        if not exists:
+            self.start_fresh()
+            return
+        t0 = time.time()
+        try:
+            self.load_files()
+        except (AOFError, rdb.RDBError, OSError) as e:
+            server.log_warning(f"Fatal error loading the AOF: {e}. Exiting.")
+            raise SystemExit(1)
+        server.dirty = 0
+        server.log_notice("DB loaded from append only file: %.3f seconds" % (time.time() - t0))
+        # Continue appending to the last INCR file.
+        d = self.dir()
+        if not self.incr:
+            self._open_incr(1)
+            self.write_manifest()
+        else:
+            name, seq = self.incr.pop()
+            self._open_incr(seq)
+        self.size = sum(os.path.getsize(os.path.join(d, n)) for n, _s in
+                        ([self.base] if self.base else []) + self.incr)
+        self.base_size = os.path.getsize(os.path.join(d, self.base[0])) if self.base else 0
+        self._subscribe()
+
+    def load_files(self) -> None:
+        from securekv.net.connection import Client
+        server = self.server
+        d = self.dir()
+        c = Client(server)
+        c.authenticated = True
+        c.name = b"aof-loader"
+        files = ([self.base] if self.base else []) + list(self.incr)
+        self.loading = True
+        try:
+            for i, (name, _seq) in enumerate(files):
+                path = os.path.join(d, name)
+                data = rdb.read_file(path)
+                last = i == len(files) - 1
+                pos = 0
+                if data[:5] == b"REDIS":
+                    res = rdb.load_rdb(data, rdb.Limits(server.config),
+                                       check_crc=server.config["rdbchecksum"])
+                    self.snap.install(res, flush=True)
+                    pos = res.end
+                    server.log_notice(f"Loading RDB produced by version "
+                                      f"{res.aux.get(b'redis-ver', b'?').decode()}")
+                self._replay(c, data, pos, path, last)
+                c.db = c.keyspace.dbs[0]
+        finally:
+            self.loading = False
+
+    def _replay(self, c, data: bytes, pos: int, path: str, last: bool) -> None:
+        server = self.server
+        execute = server.execute
+        good = pos
+        try:
+            for argv, end in parse_commands(data, pos):
+                execute(c, argv)
+                c.out.clear()
+                good = end
+        except AOFError as e:
+            kind = e.args[0]
+            if kind == "truncated" and last and server.config["aof-load-truncated"]:
+                server.log_warning(f"!!! Warning: short read while loading the AOF file "
+                                   f"{os.path.basename(path)}!!!")
+                server.log_warning(f"AOF {os.path.basename(path)} loaded anyway because "
+                                   f"aof-load-truncated is enabled; truncating it at offset "
+                                   f"{good}")
+                with open(path, "r+b") as f:
+                    f.truncate(good)
+                    os.fsync(f.fileno())
+                return
+            if kind == "truncated":
+                raise AOFError(f"Unexpected end of file reading the append only file "
+                               f"{os.path.basename(path)} at offset {good}. You can: 1) Make a "
+                               f"backup of your AOF file, then use ./redis-check-aof --fix "
+                               f"<filename.manifest>. 2) Alternatively you can set the "
+                               f"'aof-load-truncated' configuration option to yes and restart "
+                               f"the server.") from None
+            raise AOFError(f"Bad file format reading the append only file "
+                           f"{os.path.basename(path)} at offset {e.args[1]}: make a backup of "
+                           f"your AOF file, then use ./redis-check-aof --fix "
+                           f"<filename.manifest>") from None
+        if c.multi is not None:
+            if last and server.config["aof-load-truncated"]:
+                server.log_warning("Revert incomplete MULTI/EXEC transaction in AOF file")
+                c.multi = None
+                return
+            raise AOFError(f"Unexpected end of file reading the append only file "
+                           f"{os.path.basename(path)}: an unfinished MULTI at the end")
+
+    # -- INFO ---------------------------------------------------------------------------------
+
+    def info(self, server, c) -> dict:
+        active = self.snap.child_kind == "aof"
+        out = {
+            "aof_enabled": int(self.on),
+            "aof_rewrite_in_progress": int(active),
+            "aof_rewrite_scheduled": int(self.rewrite_scheduled),
+            "aof_last_rewrite_time_sec": self.last_rewrite_time,
+            "aof_current_rewrite_time_sec": int(time.time() - self.rewrite_start) if active
+            else -1,
+            "aof_last_bgrewrite_status": "ok" if self.rewrite_ok else "err",
+            "aof_rewrites": self.rewrites,
+            "aof_last_write_status": "ok" if self.last_write_err is None else "err",
+        }
+        return out
