@@ -52,9 +52,10 @@ class Settings:
 
 
 class Writer:
-    def __init__(self, settings: Settings, log=None) -> None:
+    def __init__(self, settings: Settings, log=None, on_change=None) -> None:
         self.s = settings
         self.log = log or (lambda msg: None)     # called from the thread: must be thread-safe
+        self.on_change = on_change               # called from the thread when `failed` flips
         self.q: queue.SimpleQueue = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
         # file state (thread-owned)
@@ -202,6 +203,8 @@ class Writer:
         if not self.failed:
             self.failed = True
             self.failed_since = time.time()
+            if self.on_change is not None:
+                self.on_change()
             self.log(f"audit log write failed ({msg}); "
                      + ("refusing audited commands until it recovers" if self.s.fail_closed
                         else "dropping records until it recovers"))
@@ -406,6 +409,8 @@ class Writer:
         if ok and self.failed:
             self.failed = False
             self.log("audit log writing recovered")
+            if self.on_change is not None:
+                self.on_change()
 
     def _append(self, records: list, header: bool = False, limit: int = 0) -> int:
         """Write records (as many as fit in `limit` bytes, at least one, when limit > 0):

@@ -57,6 +57,11 @@ SPECIFIC = {
     "slaveof": ("admin", "replication.change"),
     "failover": ("admin", "replication.change"),
 }
+# Diagnostics that stay allowed while audit fails closed (their records wait in memory).
+DIAGNOSTICS = frozenset(("info", "config|get", "client|list", "client|info", "acl|log",
+                         "acl|list", "acl|getuser", "acl|users", "slowlog|get", "slowlog|len",
+                         "latency|latest", "latency|history", "latency|doctor", "memory|stats",
+                         "memory|doctor"))
 # ACL/tenant events raised inside the handler of an audited command: merged into it.
 MERGED = ("acl-change", "tenant-create", "tenant-set", "tenant-drop", "tenant-use")
 
@@ -73,6 +78,17 @@ def classify(cmd, classes: frozenset):
     if "write" in classes and cmd.is_write:
         return ("write", "command.write")
     return None
+
+
+def _keys(cmd, argv):
+    """(argv index, flags) of the keys, as the ACL check sees them (SET, BITFIELD ...)."""
+    global _keys
+    try:
+        from securekv.commands.acl import acl_get_keys
+        _keys = acl_get_keys
+    except ImportError:
+        _keys = get_keys
+    return _keys(cmd, argv)
 
 
 def _s(v) -> str:
@@ -158,7 +174,7 @@ class Audit:
     def start_writer(self) -> None:
         if self.writer is not None:
             return
-        self.writer = Writer(self.settings(), self.messages.append)
+        self.writer = Writer(self.settings(), self.messages.append, self.state_changed)
         self.writer.start()
 
     def stop_writer(self) -> None:
@@ -253,7 +269,7 @@ class Audit:
         if self.keys_mode == "omit":
             return None
         try:
-            pos = get_keys(cmd, argv)
+            pos = _keys(cmd, argv)
         except Exception:
             return None
         return [self.key_value(argv[i]) for i, _ in pos if i < len(argv)]
@@ -436,6 +452,8 @@ class Audit:
         if kind[1] == "auth.command" and cmd.name == "hello" and \
                 not any(a.lower() == b"auth" for a in argv[2:]):
             return None
+        if cmd.name in DIAGNOSTICS:
+            return None      # operators must see what is wrong (records are kept)
         if cmd.name == "config|set" and all(
                 argv[i].lower().startswith(b"audit-") for i in range(2, len(argv), 2)):
             return None      # let operators repair the audit settings
@@ -443,6 +461,15 @@ class Audit:
             return None
         w = self.writer
         return FAIL_CLOSED % (w.last_error if w is not None else "not running")
+
+    def state_changed(self) -> None:
+        """From the writer thread: failed/recovered (fail-closed acts at once)."""
+        loop = self.server.loop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self.cron)
+            except RuntimeError:        # the loop is closed (shutdown)
+                pass
 
     def cron(self) -> None:
         server = self.server
@@ -672,7 +699,8 @@ def _setup(server) -> None:
     reg = getattr(srvmod, "register_section", None)
     if reg is not None:
         if "audit" not in srvmod.SECTIONS:
-            reg("audit", a_info, "Audit", in_all=lambda s: s.audit.enabled)
+            # INFO audit only: INFO all/everything stay Redis's (audit is on by default)
+            reg("audit", a_info, "Audit", in_all=lambda s: False)
     else:
         srvmod.SECTIONS.setdefault("audit", a_info)
         srvmod.TITLES.setdefault("audit", "Audit")
