@@ -18,7 +18,19 @@ import trustme
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from helpers import ROOT, ServerProcess, free_port
+from helpers import ROOT, free_port, wait_port
+from helpers import ServerProcess as _ServerProcess
+
+
+class ServerProcess(_ServerProcess):
+    """Also waits for the TLS port (bound by a start hook after the plain port)."""
+
+    def start(self):
+        super().start()
+        a = self.command_line()
+        if "--tls-port" in a:
+            wait_port(int(a[len(a) - 1 - a[::-1].index("--tls-port") + 1]), self.proc)
+        return self
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl missing")
 
