@@ -333,6 +333,8 @@ def _setup(server) -> None:
     from securekv.config import claim
     claim("tenant")
     reg = server.tenants = Registry(server)
+    for user, tname in server.__dict__.pop("pending_tenant_users", {}).items():
+        assign_user(server, user, tname)      # bound by the ACL family before this ran
     reg.oom_check = evict.make_oom_check(reg)
     base_gate = server.gate
     base_update_gate = server.update_gate

@@ -52,7 +52,13 @@ def tenant_for_user(server, username: bytes) -> Tenant | None:
 
 
 def assign_user(server, username: bytes, tenant_name: bytes | None) -> None:
-    reg = server.tenants
+    """Bind a user to a tenant (None/default: unbind). Safe before the tenant family
+    is set up (the ACL family's startup users): kept until the registry exists."""
+    reg = getattr(server, "tenants", None)
+    if reg is None:
+        pending = server.__dict__.setdefault("pending_tenant_users", {})
+        pending[username] = tenant_name
+        return
     if tenant_name is None or tenant_name == b"default":
         reg.users.pop(username, None)
     else:
@@ -60,7 +66,10 @@ def assign_user(server, username: bytes, tenant_name: bytes | None) -> None:
 
 
 def tenant_name_of_user(server, username: bytes) -> bytes:
-    return server.tenants.users.get(username, b"default")
+    reg = getattr(server, "tenants", None)
+    if reg is None:
+        return getattr(server, "pending_tenant_users", {}).get(username) or b"default"
+    return reg.users.get(username, b"default")
 
 
 def _username(u) -> bytes:
