@@ -22,8 +22,16 @@ venv: $(VENV)/.installed
 
 test-venv: $(VENV)/.installed-test
 
-run: $(VENV)/.installed
-	$(VENV)/bin/securekv-server $(CONF)
+# Development certificates for the TLS listener (6380 beside plaintext 6379).
+CERTS  ?= certs
+
+$(CERTS)/server.crt: | $(VENV)/.installed
+	$(VENV)/bin/securekv tls dev-certs $(CERTS)
+
+run: $(VENV)/.installed $(CERTS)/server.crt
+	$(VENV)/bin/securekv-server $(CONF) --tls-port 6380 \
+		--tls-cert-file $(CERTS)/server.crt --tls-key-file $(CERTS)/server.key \
+		--tls-ca-cert-file $(CERTS)/ca.crt --tls-auth-clients optional
 
 test: $(VENV)/.installed-test
 	@command -v redis-server >/dev/null || echo "note: redis-server not on PATH: compat tests are skipped (apt-get install -y redis-server redis-tools)"
