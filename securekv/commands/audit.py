@@ -113,6 +113,7 @@ class Audit:
         self.messages: list = []         # log lines from the writer thread
         self.stash: dict = {}            # client id -> [hook events merged into its command]
         self.tls_cache: dict = {}        # client id -> (der, subject, fingerprint)
+        self.actors: dict = {}           # client id -> (identity key, actor dict)
         self.config_changed: list | None = None
         self.started = False
 
@@ -240,6 +241,18 @@ class Audit:
     # -- record parts --------------------------------------------------------------------
 
     def actor(self, c) -> dict:
+        """Who: the client's identity now (a shared dict: callers must not modify it)."""
+        cached = self.actors.get(c.id)
+        key = (c.user, c.authenticated, c.tenant, c.name, getattr(c, "tls_peer", None))
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        a = self._actor(c)
+        if len(self.actors) > 100000:
+            self.actors.clear()
+        self.actors[c.id] = (key, a)
+        return a
+
+    def _actor(self, c) -> dict:
         u = c.user
         a = {"user": R.text(u.name) if u is not None else "default", "client_id": c.id,
              "authenticated": bool(c.authenticated)}
@@ -419,9 +432,12 @@ class Audit:
         self.tls_cache.pop(c.id, None)
         self.stash.pop(c.id, None)
         if not self.enabled or "connection" not in self.classes:
+            self.actors.pop(c.id, None)
             return
+        actor = self.actor(c)
+        self.actors.pop(c.id, None)
         self.push({"event": "connection.close", "outcome": "success", "time": time.time(),
-                   "actor": self.actor(c), "reason": c.close_reason or "client closed",
+                   "actor": actor, "reason": c.close_reason or "client closed",
                    "details": {"duration_s": round(time.time() - c.created, 3)}},
                   "connection")
 
@@ -437,7 +453,7 @@ class Audit:
                 and getattr(cl.last_cmd, "audited", False) and cl.last_cmd.name in SPECIFIC:
             self.stash.setdefault(cl.id, []).append(ev)
             return
-        rec = normalise(ev, self.actor(cl) if cl is not None else None, self)
+        rec = normalise(ev, dict(self.actor(cl)) if cl is not None else None, self)
         if rec is not None:
             self.push(rec, rec.pop("_class"))
 
