@@ -360,10 +360,11 @@ class AOF:
         name = self._base_name(bseq)
         self._write_base(os.path.join(d, name), self.server.keyspace.dbs)
         old = ([self.base] if self.base else []) + list(self.incr)
+        iseq = self._next_incr_seq()
         self.history = [x for x in old if x[0] != name]
         self.base = (name, bseq)
         self.incr = []
-        self._open_incr(self._next_incr_seq() if old else 1)
+        self._open_incr(iseq)
         self.write_manifest()
         if self.history:
             self._delete_history()

@@ -1,0 +1,201 @@
+"""The multi-part AOF against redis-server 7.0.15 (directories both ways,
+after rewrites, with and without the RDB preamble), torn tails, runtime
+CONFIG SET appendonly, and kill -9 crash cycles under appendfsync always
+with concurrent writers (bounded loops): no acknowledged write may be lost."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sys
+import threading
+
+import pytest
+import redis
+
+from helpers import ServerProcess, redis_server_available
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_persistence import poll, populate, walk  # noqa: E402
+
+needs_redis = pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
+
+
+def normalized(w: dict) -> dict:
+    """A walk without consumers' seen-time (replaying XREADGROUP/XCLAIM sets it
+    to the replay time, in Redis too)."""
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k != b"seen-time"}
+        if isinstance(x, (list, tuple)):
+            return type(x)(strip(v) for v in x)
+        return x
+    return {k: strip(v) for k, v in w.items()}
+
+
+def aof_dir(s) -> str:
+    return os.path.join(s.dir, "appendonlydir")
+
+
+def wait_rewrite(r) -> None:
+    poll(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0)
+
+
+@needs_redis
+@pytest.mark.parametrize("preamble", ["yes", "no"])
+def test_securekv_aof_loads_into_redis(preamble):
+    args = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]
+    with ServerProcess(args=args) as s:
+        r = s.client()
+        populate(r)
+        r.bgrewriteaof()
+        wait_rewrite(r)
+        r.set("after-rewrite", "1")
+        r.incr("counter")
+        redis.Redis(port=s.port, db=5).rpush("db5", "x")
+        expected = walk(s.port)
+    names = os.listdir(aof_dir(s))
+    ext = "rdb" if preamble == "yes" else "aof"
+    assert f"appendonly.aof.2.base.{ext}" in names and "appendonly.aof.2.incr.aof" in names
+    d = os.path.join(s.dir, "redis")
+    os.mkdir(d)
+    shutil.copytree(aof_dir(s), os.path.join(d, "appendonlydir"))
+    with ServerProcess(kind="redis", cwd=d, args=["--appendonly", "yes"]) as ref:
+        assert normalized(walk(ref.port)) == normalized(expected)
+    with ServerProcess(cwd=s.dir, args=args) as s2:
+        assert normalized(walk(s2.port)) == normalized(expected)
+
+
+@needs_redis
+def test_redis_aof_loads_into_securekv():
+    with ServerProcess(kind="redis", args=["--appendonly", "yes"]) as ref:
+        r = ref.client()
+        populate(r)
+        r.bgrewriteaof()
+        wait_rewrite(r)
+        r.set("later", "1", ex=1000)
+        r.execute_command("MULTI")
+        r.execute_command("INCR", "tx")
+        r.execute_command("INCR", "tx")
+        r.execute_command("EXEC")
+        expected = walk(ref.port)
+    d = os.path.join(ref.dir, "skv")
+    os.mkdir(d)
+    shutil.copytree(aof_dir(ref), os.path.join(d, "appendonlydir"))
+    with ServerProcess(cwd=d, args=["--appendonly", "yes"]) as s:
+        assert normalized(walk(s.port)) == normalized(expected)
+
+
+def test_torn_tail_is_dropped_or_refused():
+    with ServerProcess(args=["--appendonly", "yes"]) as s:
+        r = s.client()
+        r.set("a", "1")
+        r.set("b", "2")
+    incr = os.path.join(aof_dir(s), "appendonly.aof.1.incr.aof")
+    with open(incr, "ab") as f:
+        f.write(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$5\r\nhel")
+    s2 = ServerProcess(cwd=s.dir, args=["--appendonly", "yes", "--aof-load-truncated", "no"])
+    try:
+        s2.start()
+    except RuntimeError:
+        pass
+    assert s2.proc.wait(20) != 0
+    assert "Unexpected end of file" in s2.output()
+    s2.stop()
+    with ServerProcess(cwd=s.dir, args=["--appendonly", "yes"]) as s3:
+        r = s3.client()
+        assert r.mget("a", "b", "c") == [b"1", b"2", None]
+        assert "truncating it at offset" in s3.output()
+        r.set("c", "3")
+    with ServerProcess(cwd=s.dir, args=["--appendonly", "yes"]) as s4:
+        assert s4.client().mget("a", "b", "c") == [b"1", b"2", b"3"]
+    # Garbage in the middle is never loaded.
+    with open(incr, "r+b") as f:
+        f.seek(5)
+        f.write(b"!!!!")
+    s5 = ServerProcess(cwd=s.dir, args=["--appendonly", "yes"])
+    try:
+        s5.start()
+    except RuntimeError:
+        pass
+    assert s5.proc.wait(20) != 0
+    assert "Bad file format" in s5.output() and "offset" in s5.output()
+    s5.stop()
+
+
+def test_config_set_appendonly_at_runtime():
+    with ServerProcess() as s:
+        r = s.client()
+        r.set("before", "1")
+        r.config_set("appendonly", "yes")
+        assert r.info("persistence")["aof_enabled"] == 1
+        r.set("during", "2")
+        r.config_set("appendonly", "no")
+        r.set("not-logged", "3")
+        r.config_set("appendonly", "yes")
+        r.set("again", "4")
+    with ServerProcess(cwd=s.dir, args=["--appendonly", "yes"]) as s2:
+        assert s2.client().mget("before", "during", "not-logged", "again") == [
+            b"1", b"2", b"3", b"4"]
+
+
+def test_select_and_expired_keys_are_logged():
+    with ServerProcess(args=["--appendonly", "yes"]) as s:
+        r = s.client()
+        r.set("k", "v", px=50)
+        redis.Redis(port=s.port, db=2).set("other", "x")
+        poll(lambda: r.exists("k") == 0)
+    data = open(os.path.join(aof_dir(s), "appendonly.aof.1.incr.aof"), "rb").read()
+    assert b"SELECT\r\n$1\r\n2" in data and b"PXAT" in data
+
+
+@pytest.mark.parametrize("cycle", range(3))
+def test_kill9_appendfsync_always_loses_no_acknowledged_write(cycle, tmp_path):
+    d = str(tmp_path)
+    args = ["--appendonly", "yes", "--appendfsync", "always"]
+    acked: dict = {}
+    acked_len: dict = {}
+    for round_ in range(2):
+        s = ServerProcess(cwd=d, args=args).start()
+        stop = threading.Event()
+        errors = []
+
+        def writer(n):
+            c = redis.Redis(port=s.port, socket_timeout=5)
+            key = f"w{n}"
+            try:
+                for _ in range(5000):           # bounded
+                    if stop.is_set():
+                        return
+                    v = c.incr(key)
+                    acked[key] = v
+                    acked_len[n] = c.rpush(f"l{n}", v)
+            except (redis.ConnectionError, redis.TimeoutError):
+                return
+            except Exception as e:      # pragma: no cover
+                errors.append(e)
+
+        threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        r = s.client()
+        target = random.Random(cycle * 10 + round_).randrange(50, 400)
+        poll(lambda: sum(acked.values()) >= target or not any(t.is_alive() for t in threads))
+        if round_ == 1:
+            r.bgrewriteaof()        # a rewrite running (or just done) at the kill
+        s.kill9()
+        stop.set()
+        for t in threads:
+            t.join(10)
+        s.stop()
+        assert not errors
+        with ServerProcess(cwd=d, args=args) as s2:
+            c = s2.client()
+            for key, v in acked.items():
+                got = int(c.get(key) or 0)
+                assert got >= v, (key, got, v)
+            for n, ln in acked_len.items():
+                assert c.llen(f"l{n}") >= ln
+            # continue counting from what survived
+            for key in acked:
+                acked[key] = int(c.get(key))
