@@ -301,3 +301,18 @@ def test_audit_file_mode(srv):
     wait_for(srv.audit, lambda r: r["event"] == "connection.open")
     assert os.stat(srv.audit).st_mode & 0o777 == 0o600
     c.close()
+
+
+def test_throttled_authentication(tmp_path):
+    with ServerProcess(["--requirepass", SECRET, "--auth-max-failures", "2"]) as s:
+        path = os.path.join(s.dir, "audit.jsonl")
+        c = RawConn(s.port)
+        assert c.cmd("AUTH", "x").startswith(b"-WRONGPASS")
+        assert c.cmd("AUTH", "y").startswith(b"-WRONGPASS")
+        assert c.cmd("AUTH", SECRET).startswith(b"-ERR too many failed")
+        rec = wait_for(path, lambda r: r["event"] == "auth.throttled")
+        assert rec["target"] == {"user": "default"} and rec["outcome"] == "failure"
+        assert rec["details"]["method"] == "AUTH"
+        c.close()
+        with open(path, "rb") as fh:
+            assert SECRET.encode() not in fh.read()
