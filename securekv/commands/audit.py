@@ -598,6 +598,19 @@ def normalise(ev: dict, actor: dict | None, audit: Audit | None = None) -> dict 
         if ev.get("command"):
             target["command"] = _s(ev["command"])
         details["context"] = ev.get("context")
+    elif typ == "tls-certificate-login":
+        ok = ev.get("outcome") == "ok"
+        rec["event"], rec["_class"] = ("auth.success" if ok else "auth.failure"), "auth"
+        rec["outcome"] = "success" if ok else "failure"
+        if ev.get("user") is not None:
+            target["user"] = R.text(ev["user"])
+            if ok:
+                actor["user"] = R.text(ev["user"])
+        details["method"] = "client certificate"
+        details["mapping"] = ev.get("mapping")
+        if not ok:
+            rec["reason"] = "certificate not mapped to an enabled user (%s): AUTH still " \
+                "required" % ev.get("outcome")
     elif typ == "acl-change":
         rec["event"], rec["_class"] = "acl.change", "acl"
         if ev.get("user"):

@@ -68,6 +68,13 @@ def test_normalise_acl_events():
                   {"user": "admin"})
     assert r["event"] == "tenant.change" and r["target"]["tenant"] == "acme"
     assert normalise({"type": "brand-new", "x": b"y"}, None)["event"] == "other.brand-new"
+    r = normalise({"type": "tls-certificate-login", "user": b"svc", "mapping": "CN",
+                   "outcome": "ok", "client_id": 3, "addr": "1.2.3.4:5"}, None)
+    assert r["event"] == "auth.success" and r["actor"]["user"] == "svc"
+    assert r["details"] == {"method": "client certificate", "mapping": "CN"}
+    r = normalise({"type": "tls-certificate-login", "user": None, "mapping": "CN",
+                   "outcome": "unmapped"}, None)
+    assert r["event"] == "auth.failure" and "unmapped" in r["reason"]
 
 
 # -- writer ------------------------------------------------------------------------------
