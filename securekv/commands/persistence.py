@@ -207,14 +207,13 @@ def debug_reload(c, argv):
 
 def _flushall_hook(c) -> None:
     """flushAllDataAndResetRDB: kill a saving child; with save points, save the
-    (empty) dataset; then one more change."""
+    (empty) dataset (rdb_changes_since_last_save is then 0, as in 7.0.15)."""
     server = c.server
     snap = server.persistence
     if snap.child_active() and snap.child_kind == "rdb":
         snap.kill_child()
     if server.config["save"]:
         snap.save()
-    server.dirty += 1
 
 
 @on_init

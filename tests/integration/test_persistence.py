@@ -379,7 +379,7 @@ def test_flushall_with_save_points_saves_empty_dataset():
         r = s.client()
         r.set("a", "1")
         r.flushall()
-        assert info(r, "rdb_changes_since_last_save") == 1
+        assert info(r, "rdb_changes_since_last_save") == 0      # as redis-server 7.0.15
         assert os.path.exists(os.path.join(s.dir, "dump.rdb"))
 
 
