@@ -55,6 +55,13 @@ def info_audit(c):
     return {k: v for k, v in c.info("audit").items()}
 
 
+def wait_status(c, status, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while info_audit(c)["audit_status"] != status:
+        assert time.monotonic() < deadline, info_audit(c)
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def srv():
     with ServerProcess(["--enable-protected-configs", "yes"]) as s:
@@ -236,19 +243,24 @@ def test_restart_continues_the_chain(tmp_path):
     assert audit_cli("verify", path).returncode == 0
 
 
-def test_fail_closed_when_the_directory_is_removed(tmp_path):
+def removable_audit_dir(tmp_path):
     adir = tmp_path / "auditdir"
     adir.mkdir()
-    path = str(adir / "audit.jsonl")
+    return adir, str(adir / "audit.jsonl")
+
+
+def remove_and_wait(c, adir, path):
+    wait_for(path, lambda r: r["event"] == "audit.start")
+    shutil.rmtree(adir)
+    wait_status(c, "failed")
+
+
+def test_fail_closed_when_the_directory_is_removed(tmp_path):
+    adir, path = removable_audit_dir(tmp_path)
     with ServerProcess(["--audit-file", path, "--audit-fsync", "always"]) as s:
         c = s.client()
         c.set("k", "v")
-        wait_for(path, lambda r: r["event"] == "audit.start")
-        shutil.rmtree(adir)
-        deadline = time.monotonic() + 10
-        while info_audit(c)["audit_status"] != "failed":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        remove_and_wait(c, adir, path)
         info = info_audit(c)
         assert "No such file or directory" in info["audit_last_error"]
         with pytest.raises(redis.exceptions.ResponseError) as e:
@@ -259,9 +271,7 @@ def test_fail_closed_when_the_directory_is_removed(tmp_path):
         assert raw.cmd("FLUSHALL").startswith(b"-MISCONF the audit log cannot be written")
         assert c.exists("k") == 1
         adir.mkdir()
-        while info_audit(c)["audit_status"] != "ok":
-            assert time.monotonic() < deadline + 10
-            time.sleep(0.05)
+        wait_status(c, "ok")
         assert c.flushall()
         raw.close()
         rec = wait_for(path, lambda r: r["event"] == "command.admin"
@@ -277,18 +287,12 @@ def test_fail_closed_when_the_directory_is_removed(tmp_path):
 
 
 def test_fail_open_keeps_serving(tmp_path):
-    adir = tmp_path / "auditdir"
-    adir.mkdir()
-    path = str(adir / "audit.jsonl")
+    adir, path = removable_audit_dir(tmp_path)
     with ServerProcess(["--audit-file", path, "--audit-on-failure", "fail-open"]) as s:
         c = s.client()
-        wait_for(path, lambda r: r["event"] == "audit.start")
-        shutil.rmtree(adir)
-        deadline = time.monotonic() + 10
-        while info_audit(c)["audit_status"] != "failed":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        remove_and_wait(c, adir, path)
         assert c.flushall()
+        deadline = time.monotonic() + 10
         while int(info_audit(c)["audit_records_dropped"]) == 0:
             assert time.monotonic() < deadline
             time.sleep(0.05)

@@ -177,6 +177,15 @@ def rw(path, fn):
         f.write(b"".join(lines))
 
 
+def forged(line, prev, **changes):
+    """`line` with fields changed and a chain value recomputed from `prev`."""
+    rec = R.parse(line)
+    del rec["chain"]
+    rec.update(changes)
+    body = R.canonical(rec)
+    return R.line_for(body, R.next_chain(prev, body))
+
+
 def test_intact_multi_file_log_verifies(log3):
     files, head = log3
     assert verify(files, head=(head[0], head[1].hex())).ok
@@ -203,12 +212,8 @@ def test_edited_record_with_recomputed_chain_is_reported(log3):
     mid = files[1]
 
     def forge(ls):
-        rec = R.parse(ls[3])
-        del rec["chain"]
-        rec["outcome"] = "failure"
-        body = R.canonical(rec)
         prev = bytes.fromhex(R.parse(ls[2])["chain"])
-        return ls[:3] + [R.line_for(body, R.next_chain(prev, body))] + ls[4:]
+        return ls[:3] + [forged(ls[3], prev, outcome="failure")] + ls[4:]
     rw(mid, forge)
     res = verify(files)
     # line 4 is self-consistent now: the first broken link is line 4 -> line 5
@@ -236,13 +241,7 @@ def test_inserted_record_is_reported(log3):
     files, _ = log3
     mid = files[1]
 
-    def insert(ls):
-        rec = R.parse(ls[2])
-        del rec["chain"]
-        rec["event"] = "forged"
-        body = R.canonical(rec)
-        return ls[:3] + [R.line_for(body, R.next_chain(R.ZERO_CHAIN, body))] + ls[3:]
-    rw(mid, insert)
+    rw(mid, lambda ls: ls[:3] + [forged(ls[2], R.ZERO_CHAIN, event="forged")] + ls[3:])
     res = verify(files)
     assert not res.ok and res.file == mid and res.line == 4
 
@@ -276,57 +275,51 @@ def test_cut_line_and_missing_header(log3):
 
 # -- failure and recovery -------------------------------------------------------------------
 
-def test_fail_closed_keeps_records_until_the_directory_returns(tmp_path):
+def wait_failed(w, value: bool) -> None:
+    import time
+    for _ in range(200):
+        if w.failed == value:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"writer failed={w.failed}, want {value}")
+
+
+def writer_in_removable_dir(tmp_path, **kw):
     d = tmp_path / "auditdir"
     d.mkdir()
     path = str(d / "audit.jsonl")
-    w = Writer(Settings(path, fail_closed=True))
+    w = Writer(Settings(path, **kw))
     w.start()
+    return d, path, w
+
+
+def test_fail_closed_keeps_records_until_the_directory_returns(tmp_path):
+    d, path, w = writer_in_removable_dir(tmp_path, fail_closed=True)
     w.submit([ev(1)])
     assert w.sync()
     shutil.rmtree(d)
-    w.submit([ev(2), ev(3)])
+    w.submit([ev(2), ev(3)])      # noticed before writing: never lost in an unlinked file
     assert w.sync()
-    # the next tick notices the file is gone and cannot create it
-    for _ in range(100):
-        if w.failed:
-            break
-        w.sync()
-        import time
-        time.sleep(0.05)
-    assert w.failed and "No such file" in w.last_error
-    assert w.pending
+    wait_failed(w, True)
+    assert "No such file" in w.last_error
+    assert len(w.pending) == 2
     d.mkdir()
-    for _ in range(100):
-        if not w.failed:
-            break
-        import time
-        time.sleep(0.05)
-    assert not w.failed
+    wait_failed(w, False)
     w.close()
     lines = [R.parse(x) for x in open(path, "rb")]
     assert lines[0]["event"] == R.HEADER_EVENT
     assert lines[0]["details"]["prev_file"] == "audit.jsonl"
-    assert any(x["event"] == "audit.failure" for x in lines)
+    assert [x["event"] for x in lines[1:]] == ["audit.failure", "test.event", "test.event"]
     assert w.dropped == 0
     assert verify([path]).ok
 
 
 def test_fail_open_drops_and_counts(tmp_path):
-    d = tmp_path / "auditdir"
-    d.mkdir()
-    path = str(d / "audit.jsonl")
-    w = Writer(Settings(path, fail_closed=False))
-    w.start()
+    d, path, w = writer_in_removable_dir(tmp_path, fail_closed=False)
     assert w.sync()
     shutil.rmtree(d)
-    import time
-    for _ in range(100):
-        if w.failed:
-            break
-        time.sleep(0.05)
-    assert w.failed
     w.submit([ev(1), ev(2)])
     assert w.sync()
+    wait_failed(w, True)
     assert w.dropped == 2 and not w.pending
     w.close()
