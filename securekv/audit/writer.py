@@ -62,6 +62,7 @@ class Writer:
         self.fd = -1
         self.ino = None
         self.size = 0
+        self.base_size = 0         # the size when opened (after a new file's header)
         self.opened_at = 0.0
         self.dirty = False
         self.last_fsync = 0.0
@@ -173,7 +174,8 @@ class Writer:
             self._open(self.s.path, "file-missing", prev_missing=True)
             return
         ri = self.s.rotate_interval
-        if ri and self.fd >= 0 and time.time() - self.opened_at >= ri and self.size > 0:
+        if ri and self.fd >= 0 and time.time() - self.opened_at >= ri \
+                and self.size > self.base_size:         # never rotate a file of only a header
             self._rotate("interval")
 
     def _same_file(self) -> bool:
@@ -329,6 +331,7 @@ class Writer:
                 if self._append([self._header(prev, reason)], header=True) < 0:
                     return False
                 self.prev_file = None
+            self.base_size = self.size
             return True
         except OSError as e:
             if fd >= 0 and self.fd != fd:

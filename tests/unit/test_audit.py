@@ -323,3 +323,25 @@ def test_fail_open_drops_and_counts(tmp_path):
     wait_failed(w, True)
     assert w.dropped == 2 and not w.pending
     w.close()
+
+
+def test_rotation_by_age(tmp_path):
+    import time
+    path = str(tmp_path / "audit.jsonl")
+    w = Writer(Settings(path, rotate_interval=1))
+    w.start()
+    w.submit([ev(1)])
+    assert w.sync()
+    deadline = time.monotonic() + 10
+    while w.rotations == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    w.submit([ev(2)])
+    assert w.sync()
+    w.close()
+    files = files_of(path)
+    assert len(files) == 2
+    assert verify(files).ok
+    new = R.parse(open(path, "rb").readline())
+    assert new["details"]["reason"] == "rotate-interval"
+    assert new["details"]["prev_file"] == os.path.basename([f for f in files if f != path][0])
