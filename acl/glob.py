@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["stringmatch", "compile_glob", "GlobMatcher", "match_reference"]
+__all__ = ["stringmatch", "compile_glob", "compile_any", "GlobMatcher", "match_reference"]
 
 STAR = None          # the token for '*'; other tokens are frozensets of byte values
 MAX_NESTING = 1000   # Redis's "protection against abusive patterns"
@@ -164,7 +164,7 @@ def _regex(toks: list) -> bytes:
 
 class GlobMatcher:
     """A compiled pattern: `m.match(s)` is Redis's stringmatchlen(pattern, s)."""
-    __slots__ = ("pattern", "nocase", "_fullmatch", "literal")
+    __slots__ = ("pattern", "nocase", "_fullmatch", "literal", "regex")
 
     def __init__(self, pattern: bytes, nocase: bool = False) -> None:
         self.pattern = bytes(pattern)
@@ -177,6 +177,7 @@ class GlobMatcher:
             rx = b"(?!)"                # Redis gives up past 1000 nested stars
         else:
             rx = b"(?=.)" + _regex(toks)   # a non-empty pattern never matches b""
+        self.regex = rx
         self._fullmatch = re.compile(rx, re.DOTALL).fullmatch
         # A pattern without wildcards names exactly one string (KEYS can look it up).
         self.literal = None
@@ -205,6 +206,19 @@ def compile_glob(pattern: bytes, nocase: bool = False) -> GlobMatcher:
             _cache.clear()
         m = _cache[key] = GlobMatcher(pattern, nocase)
     return m
+
+
+def compile_any(patterns, nocase: bool = False):
+    """One `fullmatch(s)` (a match object or None) that matches when any of the
+    patterns matches s: the patterns' regexes joined by alternation, so a
+    selector's key check is one C call however many patterns it has."""
+    pats = list(patterns)
+    if not pats:
+        return re.compile(b"(?!)").fullmatch
+    if len(pats) == 1:
+        return compile_glob(pats[0], nocase)._fullmatch
+    rx = b"|".join(b"(?:" + compile_glob(p, nocase).regex + b")" for p in pats)
+    return re.compile(rx, re.DOTALL).fullmatch
 
 
 def stringmatch(pattern: bytes, string: bytes, nocase: bool = False) -> bool:

@@ -6,11 +6,19 @@ argv)` returns None when allowed, else (reason, argv index) with Redis's
 reasons (ACL_DENIED_CMD/KEY/CHANNEL) and its choice among selectors: the
 command error if no selector allows the command, else the last key or
 channel no selector could match (ACLCheckAllUserCommandPerm).
+
+The hot path is `perm.checks[cmd.id]`: None when the command needs no
+argument check for this user (allowed outright), else `chk(cmd, argv)`.
+Each entry is built on first use. For a user with only the root selector it
+is specialised: a constant denial, or a key check on the catalog's
+precomputed extractor (one argv index for GET-like commands) against a
+verdict cache of recent keys backed by one combined regex per access kind;
+users with selectors use the general walk, which shares those matchers.
 """
 
 from __future__ import annotations
 
-from acl.glob import compile_glob
+from acl.glob import compile_any, compile_glob
 from acl.rules import PERM_R, PERM_W, Catalog, User
 
 OK = 0
@@ -47,9 +55,38 @@ def key_mask(spec) -> int:
 _keep: list = []
 
 
+_KEY_CACHE_MAX = 1024          # verdicts kept per selector and access kind
+_KEY_CACHE_LEN = 128           # longer keys are matched every time, not cached
+
+
+class KeyVerdicts:
+    """Whether a key matches some pattern of a selector granting `mask`: one
+    combined regex, memoised in a bounded dict of recent keys (the dict is
+    read directly by the specialised checks: `cache.get(key)` then `miss`)."""
+
+    __slots__ = ("cache", "fullmatch")
+
+    def __init__(self, patterns, mask: int) -> None:
+        self.cache: dict = {}
+        self.fullmatch = compile_any(p for p, f in patterns if f & mask == mask)
+
+    def miss(self, key) -> bool:
+        v = self.fullmatch(key) is not None
+        if len(key) <= _KEY_CACHE_LEN and type(key) is bytes:
+            cache = self.cache
+            if len(cache) >= _KEY_CACHE_MAX:
+                cache.clear()
+            cache[key] = v
+        return v
+
+    def __call__(self, key) -> bool:
+        v = self.cache.get(key) if type(key) is bytes else None
+        return self.miss(key) if v is None else v
+
+
 class CompiledSelector:
-    __slots__ = ("allcmds", "cmds", "firstargs", "allkeys", "keys", "patterns", "allchannels",
-                 "channels")
+    __slots__ = ("allcmds", "cmds", "firstargs", "allkeys", "patterns", "allchannels",
+                 "channels", "_verdicts")
 
     def __init__(self, sel) -> None:
         self.allcmds = sel.allcommands
@@ -65,18 +102,30 @@ class CompiledSelector:
         self.firstargs = {cid: frozenset(a.lower() for a in args)
                           for cid, args in sel.firstargs.items()}
         self.allkeys = sel.allkeys
-        self.keys = tuple((f, compile_glob(p).match) for p, f in sel.patterns)
         self.patterns = tuple((p, f) for p, f in sel.patterns)
         self.allchannels = sel.allchannels
         self.channels = tuple((p, compile_glob(p).match) for p in sel.channels)
+        self._verdicts = [None, None, None, None]     # by mask (0, R, W, RW), built on use
+
+    def verdicts(self, mask: int) -> KeyVerdicts:
+        v = self._verdicts[mask]
+        if v is None:
+            v = self._verdicts[mask] = KeyVerdicts(self.patterns, mask)
+        return v
+
+    def cmd_ok(self, cmd, argv) -> bool:
+        """ACLSelectorCheckCmd's command part: the bit, or an allowed first argument."""
+        cid = cmd.id
+        if self.allcmds or cid in self.cmds or cmd.no_auth:
+            return True
+        fa = self.firstargs.get(cid)
+        return not (fa is None or len(argv) < 2
+                    or argv[2 if cmd.parent is not None else 1].lower() not in fa)
 
     def key_ok(self, key: bytes, mask: int) -> bool:
         if self.allkeys:
             return True
-        for flags, match in self.keys:
-            if flags & mask == mask and match(key):
-                return True
-        return False
+        return self.verdicts(mask)(key)
 
     def channel_ok(self, channel: bytes, literal: bool) -> bool:
         if self.allchannels:
@@ -87,22 +136,106 @@ class CompiledSelector:
         return False
 
 
+def _deny_cmd(cmd, argv):
+    return DENIED_CMD, 0
+
+
+def _one_key_check(idx: int, kv: KeyVerdicts, general, max_argc=None):
+    """The key at argv[idx] (GET, SET, INCR ...), else the general walk."""
+    get = kv.cache.get
+    miss = kv.miss
+    denied = (DENIED_KEY, idx)
+    if max_argc is not None:
+        def chk(cmd, argv):
+            if idx < len(argv) <= max_argc:
+                k = argv[idx]
+                v = get(k)
+                if v is None:
+                    v = miss(k)
+                return None if v else denied
+            return general(cmd, argv)
+        return chk
+
+    def chk(cmd, argv):
+        if len(argv) > idx:
+            k = argv[idx]
+            v = get(k)
+            if v is None:
+                v = miss(k)
+            return None if v else denied
+        return general(cmd, argv)
+    return chk
+
+
+def _keys_check(extract, kv: KeyVerdicts):
+    """Every key the extractor returns (MGET, DEL, MSET ...) against one matcher."""
+    get = kv.cache.get
+    miss = kv.miss
+
+    def chk(cmd, argv):
+        for pos, _spec in extract(argv):
+            k = argv[pos]
+            v = get(k)
+            if v is None:
+                v = miss(k)
+            if not v:
+                return DENIED_KEY, pos
+        return None
+    return chk
+
+
 class Perm:
     """A user's compiled permissions. `unrestricted`: some selector allows
-    every command, key and channel (the dispatch gate can skip the check)."""
+    every command, key and channel (the dispatch gate can skip the check).
+    `checks[cmd.id]`: None (allowed whatever the arguments) or chk(cmd, argv)."""
 
-    __slots__ = ("sels", "unrestricted", "catalog", "single")
+    __slots__ = ("sels", "unrestricted", "catalog", "single", "checks")
 
     def __init__(self, catalog: Catalog, user: User) -> None:
         self.catalog = catalog
         self.sels = tuple(CompiledSelector(s) for s in user.selectors)
         self.unrestricted = any(s.allcmds and s.allkeys and s.allchannels for s in self.sels)
         self.single = self.sels[0] if len(self.sels) == 1 else None
+        n = catalog.max_id + 1
+        self.checks = [None] * n if self.unrestricted else [self._build] * n
 
     def check(self, cmd, argv):
         """None if allowed, else (reason, argv index of the key/channel or 0)."""
-        if self.unrestricted:
+        checks = self.checks
+        cid = cmd.id
+        chk = checks[cid] if cid < len(checks) else self.general
+        return None if chk is None else chk(cmd, argv)
+
+    def _build(self, cmd, argv):
+        """First use of cmd: install its specialised check, then run it."""
+        chk = self.checks[cmd.id] = self._specialise(cmd)
+        return None if chk is None else chk(cmd, argv)
+
+    def _specialise(self, cmd):
+        s = self.single
+        if s is None:
+            return self.general
+        cid = cmd.id
+        if not (s.allcmds or cid in s.cmds or cmd.no_auth):
+            return self.general if cid in s.firstargs else _deny_cmd
+        need_keys = not s.allkeys and cid in self.catalog.keyed
+        form = None if s.allchannels else CHANNEL_FORMS.get(cmd.name)
+        if form is not None:
+            return self.general
+        if not need_keys:
             return None
+        ex = self.catalog.extractor(cmd)
+        spec = getattr(ex, "spec", None)
+        if spec is None:
+            return self.general
+        kv = s.verdicts(key_mask(spec))
+        idx = ex.index
+        if idx is not None:
+            return _one_key_check(idx, kv, self.general, getattr(ex, "max_argc", None))
+        return _keys_check(ex, kv)
+
+    def general(self, cmd, argv):
+        """ACLCheckAllUserCommandPerm over every selector."""
         keys = None
         relevant, last = DENIED_CMD, 0
         for s in self.sels:
@@ -115,12 +248,9 @@ class Perm:
 
     def _check_selector(self, s, cmd, argv, keys):
         """ACLSelectorCheckCmd: (reason, argv index, keys cache)."""
-        cid = cmd.id
-        if not s.allcmds and cid not in s.cmds and not cmd.no_auth:
-            fa = s.firstargs.get(cid)
-            if fa is None or len(argv) < 2 or argv[2 if cmd.parent is not None else 1].lower() not in fa:
-                return DENIED_CMD, 0, keys
-        if not s.allkeys and cid in self.catalog.keyed:
+        if not s.cmd_ok(cmd, argv):
+            return DENIED_CMD, 0, keys
+        if not s.allkeys and cmd.id in self.catalog.keyed:
             if keys is None:
                 keys = self.catalog.get_keys(cmd, argv)
             for pos, spec in keys:

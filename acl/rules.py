@@ -55,12 +55,20 @@ class Catalog:
     `commands`: the top-level command objects in table order; `get_keys(cmd,
     argv)`: (argv index, key-spec flags or None) for each key the command
     touches. Channel arguments are Redis's fixed forms (PUBLISH, SUBSCRIBE ...).
+    `key_extractor(cmd)` (optional): None, or a function argv -> the same list
+    as get_keys(cmd, argv), precomputed once per command, with attributes
+    `spec` (the spec of every key it returns, or None when that varies) and
+    `index` (the single key position when len(argv) > index, or None) and
+    optionally `max_argc` (index and spec hold only up to that many arguments;
+    longer calls take get_keys); the compiled permissions specialise their key
+    check with them.
     """
 
-    def __init__(self, commands, get_keys) -> None:
+    def __init__(self, commands, get_keys, key_extractor=None) -> None:
         self.top = list(commands)
         self.by_name = {c.name.encode(): c for c in self.top}
         self.get_keys = get_keys
+        self.key_extractor = key_extractor
         self.all = []
         for c in self.top:
             self.all.append(c)
@@ -78,6 +86,10 @@ class Catalog:
             for cat in c.categories:
                 if cat in self.by_category:
                     self.by_category[cat].append(c)
+
+    def extractor(self, cmd):
+        """The precomputed key extractor of cmd (see the class doc), or None."""
+        return None if self.key_extractor is None else self.key_extractor(cmd)
 
     def lookup(self, name: bytes):
         """Redis's lookupCommandBySdsLogic (strict): `cmd` or `cmd|sub`."""

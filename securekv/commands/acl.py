@@ -95,9 +95,26 @@ def acl_get_keys(cmd, argv):
     return r
 
 
+def _plain_set_keys(argv):
+    return _set_keys(argv) if len(argv) > 1 else []
+
+
+# A plain `SET key value` only writes its key: the ACL check specialises on it.
+_plain_set_keys.index, _plain_set_keys.spec, _plain_set_keys.max_argc = 1, _F_OW_UPDATE, 3
+
+
+def _acl_extractor(cmd):
+    """The table's precomputed key extractor, where it agrees with acl_get_keys."""
+    if cmd.name == "set":
+        return _plain_set_keys
+    if cmd.name in _VARKEYS or cmd.getkeys is not None:
+        return None
+    return cmd.key_extractor
+
+
 def build_catalog() -> Catalog:
     """The ACL catalog from the original command table (renames don't matter)."""
-    return Catalog([c for c in ALL if c.parent is None], acl_get_keys)
+    return Catalog([c for c in ALL if c.parent is None], acl_get_keys, _acl_extractor)
 
 
 # -- server state ---------------------------------------------------------------------
@@ -220,10 +237,10 @@ def make_acl_check(server):
 
     def acl_check(c, cmd, argv):
         u = c.user
-        perm = (st.users.default if u is None else u).perm
-        if perm.unrestricted:
+        chk = (st.users.default if u is None else u).perm.checks[cmd.id]
+        if chk is None:             # allowed whatever the arguments (acl/perm.py)
             return None
-        r = perm.check(cmd, argv)
+        r = chk(cmd, argv)
         if r is None:
             return None
         reason, idx = r
@@ -767,6 +784,7 @@ def _startup_users(server) -> None:
 @on_init
 def _setup(server) -> None:
     from securekv.config import claim
+    from securekv.server import GATE_ACL_ONLY
     claim("user", "aclfile", "requirepass", "acl-pubsub-default", "acllog-max-len")
     if not hasattr(server, "audit_hooks"):
         server.audit_hooks = []
@@ -809,7 +827,7 @@ def _setup(server) -> None:
         if not c.gated:
             u = c.user
             if not (st.users.default if u is None else u).perm.unrestricted:
-                c.gated = True
+                c.gated = GATE_ACL_ONLY     # gate() runs only the ACL check (server.py)
 
     server.update_gate = update_gate
     server.update_server_gate()

@@ -150,6 +150,9 @@ class Command:
     # Recorded in the audit log (set by the audit log from audit-events; dispatch
     # tests only this attribute, so unaudited commands pay one attribute test).
     audited: bool = False
+    # key_extractor(argv) == get_keys(self, argv), built once at registration
+    # (see _key_extractor): the ACL check and other per-command key users call it.
+    key_extractor: Callable | None = None
 
     @property
     def fullname(self) -> str:
@@ -272,6 +275,7 @@ def _make(name: str, handler, arity: int, flags: str, categories: str, keys,
     cmd.multi_exempt = "multi" in ctx
     cmd.pubsub_ok = "pubsub" in ctx
     _legacy_range(cmd)
+    cmd.key_extractor = _key_extractor(cmd)
     cmd.id = len(ALL)
     ALL.append(cmd)
     return cmd
@@ -421,6 +425,56 @@ def keys_from_specs(cmd: Command, argv: list[bytes]) -> list[tuple[int, KeySpec]
         if "incomplete" in spec.flags:
             return None
     return out
+
+
+def _key_extractor(cmd: Command):
+    """`extract(argv)` returning exactly get_keys(cmd, argv), precomputed per command.
+
+    For the common single `index` + Range spec (GET, SET's cousins, MGET, DEL ...)
+    it is a slice-like function without get_keys' generic walk; otherwise it
+    calls get_keys. Attributes for callers that specialise further (the ACL
+    check): `spec` is the spec of every key it can return (None: it varies),
+    `index` the one key position when the spec names a single key and
+    len(argv) > index (None otherwise)."""
+    def general(argv):
+        return get_keys(cmd, argv)
+    general.spec = None
+    general.index = None
+    specs = cmd.key_specs
+    if len(specs) != 1:
+        return general
+    s = specs[0]
+    b, f = s.begin, s.find
+    if (type(b) is not int or type(f) is not Range
+            or s.flags & {"not_key", "variable_flags", "incomplete"}):
+        return general
+    getkeys = cmd.getkeys
+    lastkey, step, limit = f.lastkey, f.keystep, f.limit
+
+    def fallback(argv):             # keys_from_specs found the spec invalid here
+        return getkeys(cmd, argv) if getkeys is not None else []
+
+    if lastkey == 0:
+        def extract(argv):
+            if len(argv) > b:
+                return [(b, s)]
+            return fallback(argv)
+        extract.index = b
+    else:
+        def extract(argv):
+            argc = len(argv)
+            if lastkey > 0:
+                last = b + lastkey
+            elif not limit:
+                last = argc + lastkey
+            else:
+                last = b + ((argc - b) // limit + lastkey)
+            if last >= argc or last < b or b >= argc:
+                return fallback(argv)
+            return [(i, s) for i in range(b, last + 1, step)]
+        extract.index = None
+    extract.spec = s if getkeys is None else None
+    return extract
 
 
 def get_keys(cmd: Command, argv: list[bytes]) -> list[tuple[int, KeySpec | None]]:
