@@ -434,8 +434,8 @@ def _rewrite_save(d, v):
 
 def _combine_save(old, new, first):
     # In a file, the first `save` line replaces the defaults, later ones add points;
-    # CONFIG SET replaces them.
-    return new if first else old + new
+    # `save ""` clears them wherever it stands (setConfigSaveOption); CONFIG SET replaces.
+    return new if first or not new else old + new
 
 
 def _parse_bind(args):
@@ -1275,6 +1275,13 @@ class Config:
             return
         if not d.multi_arg and len(args) != 1:
             raise ConfigError("wrong number of arguments")
+        if d.multi_arg and len(args) == 1 and args[0]:
+            # Redis splits a lone argument of a multi-arg directive on spaces, so
+            # `--save "3600 1"` and `--client-output-buffer-limit "normal 1mb 0 0"` work.
+            words = split_args(args[0].encode("utf-8", "surrogateescape"))
+            if words is None:
+                raise ConfigError("Unbalanced quotes in configuration line")
+            args = [w.decode("utf-8", "surrogateescape") for w in words]
         v = d.parse_args(args)
         if d.combine is not None:
             v = d.combine(self.values[d.name], v, d.name not in self.source)
