@@ -325,7 +325,7 @@ def xadd(c, argv):
     if created:
         db.add(key, s)
     cv = c.server.config.values
-    delta = s.append(new, list(map(bytes, flat)), cv.get("stream-node-max-entries", 100),
+    delta = s.append(new, tuple(map(bytes, flat)), cv.get("stream-node-max-entries", 100),
                      min(cv.get("stream-node-max-bytes", 4096) or 2 ** 30, 2 ** 30))
     db.grow(delta)
     db.touch(key)
