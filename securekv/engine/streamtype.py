@@ -2,7 +2,7 @@
 
 An entry ID (ms, seq) is kept as one int `ms << 64 | seq`, so IDs compare,
 sort and bisect as plain ints. Entries live in two parallel sorted lists,
-`ids` and `vals` (each value a flat [field, value, ...] list): range queries
+`ids` and `vals` (each value a flat field, value, ... sequence: a tuple from XADD): range queries
 are a bisect, appends are O(1), trimming from the front is one slice delete.
 
 Redis stores entries in listpack "nodes" (of at most stream-node-max-entries
