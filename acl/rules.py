@@ -38,6 +38,7 @@ ERR_BAD_HASH = ("The password hash must be exactly 64 characters and contain onl
                 "hexadecimal characters")
 ERR_DUPLICATE_USER = "Duplicate user found. A user can only be defined once in config files"
 ERR_FIRSTARG_SUB = "Allowing first-arg of a subcommand is not supported"
+ERR_TENANT = "The tenant name must be non-empty and contain no spaces or null characters"
 
 
 class RuleError(ValueError):
@@ -404,10 +405,14 @@ def describe_selector(catalog: Catalog, sel: Selector) -> bytes:
 
 
 class User:
-    """An ACL user: flags, passwords (stored hashes) and selectors."""
+    """An ACL user: flags, passwords (stored hashes) and selectors.
+
+    `tenant` is securekv's `tenant=<name>` rule, opaque to this library: None
+    (the rules do not say), or the name as given (`reset` makes it b"default").
+    The server binds the user to that tenant and renders what it has bound."""
 
     __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors", "perm",
-                 "__weakref__")
+                 "tenant", "__weakref__")
 
     def __init__(self, name: bytes, allchannels: bool = False) -> None:
         self.name = name
@@ -417,6 +422,7 @@ class User:
         self.passwords: list[str] = []   # sha256 hex or argon2 PHC strings
         self.selectors = [Selector(root=True, allchannels=allchannels)]
         self.perm = None            # the compiled permissions (acl.perm.compile_user)
+        self.tenant = None          # the `tenant=<name>` rule (opaque metadata)
 
     @property
     def root(self) -> Selector:
@@ -429,6 +435,7 @@ class User:
         self.sanitize = other.sanitize
         self.passwords = list(other.passwords)
         self.selectors = [s.copy() for s in other.selectors]
+        self.tenant = other.tenant
 
     def clone(self) -> "User":
         u = User(self.name)
@@ -495,7 +502,13 @@ class User:
             self.selectors.append(sel)
         elif low == b"clearselectors":
             del self.selectors[1:]
+        elif low[:7] == b"tenant=":
+            name = op[7:]
+            if not name or has_spaces(name):
+                raise RuleError(ERR_TENANT)
+            self.tenant = name
         elif low == b"reset":
+            self.tenant = b"default"
             self.nopass = False
             self.passwords = []
             root = self.root
@@ -543,6 +556,8 @@ def password_matches(stored: str, password: bytes, hasher=None) -> bool:
 def describe_user(catalog: Catalog, u: User) -> bytes:
     """ACLDescribeUser: flags, #passwords, root selector, (selectors)."""
     parts = list(u.flags())
+    if u.tenant is not None and u.tenant != b"default":
+        parts.append(b"tenant=" + u.tenant)
     parts.extend(b"#" + p.encode() for p in u.passwords)
     out = b" ".join(parts) + b" " + describe_selector(catalog, u.root)
     for s in u.selectors[1:]:

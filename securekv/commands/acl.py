@@ -32,6 +32,7 @@ from securekv.commands.util import help_reply, parse_int, subcommand_syntax_erro
 from securekv.errors import CommandError, wrong_arity
 from securekv.lifecycle import on_init
 from securekv.net.resp import OK
+from securekv.tenancy.registry import assign_user, tenant_name_of_user
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 NOPERM_CMD = "NOPERM this user has no permissions to run the '%s' command"
@@ -484,6 +485,31 @@ def _kill_pubsub_if_needed(server, staged, original) -> None:
                 cl.close_now()
 
 
+# -- tenant=<name>: the user's tenant (acl/ keeps it as opaque user metadata) -----------
+# The tenant registry is the source of truth (TENANT SET ... USER binds users too):
+# rules push their tenant= to it, renderings read it back.
+
+ERR_DEFAULT_TENANT = "The default user always belongs to the default tenant"
+
+
+def _sync_tenant(server, u) -> None:
+    """u.tenant <- the registry's binding of u (None: the default tenant)."""
+    t = tenant_name_of_user(server, u.name)
+    u.tenant = None if t == b"default" else t
+
+
+def _push_tenant(server, u) -> None:
+    """A tenant= (or reset) in u's rules -> the registry; then u.tenant is normalised."""
+    if u.tenant is not None:
+        assign_user(server, u.name, u.tenant)
+        if u.tenant == b"default":
+            u.tenant = None
+
+
+def _bad_default_tenant(u) -> bool:
+    return u.name == b"default" and u.tenant not in (None, b"default")
+
+
 def server_current(server):
     return getattr(server, "_acl_current", None)
 
@@ -500,12 +526,17 @@ def acl_setuser(c, argv):
     if merged is None:
         raise CommandError("ERR Unmatched parenthesis in acl selector starting at '%s'."
                            % to_str(argv[3 + bad]))
+    cur = st.users.get(name)
+    if cur is not None:
+        _sync_tenant(server, cur)
     try:
         staged = st.users.stage(name, merged)
     except RuleError as e:
         raise CommandError("ERR Error in ACL SETUSER modifier '%s': %s"
                            % (to_str(e.op), e.message)) from None
-    cur = st.users.get(name)
+    if _bad_default_tenant(staged):
+        raise CommandError("ERR Error in ACL SETUSER modifier 'tenant=%s': %s"
+                           % (to_str(staged.tenant), ERR_DEFAULT_TENANT))
     if cur is not None:
         server._acl_current = c
         try:
@@ -514,6 +545,7 @@ def acl_setuser(c, argv):
             server._acl_current = None
         old = set(cur.passwords)
     u = st.users.commit(name, staged)
+    _push_tenant(server, u)
     if cur is not None:
         st.hasher.forget(old - set(u.passwords))
         for cl in _clients_of(server, u):
@@ -550,6 +582,7 @@ def acl_deluser(c, argv):
         if u is not None:
             n += 1
             st.hasher.forget(u.passwords)
+            assign_user(server, name, None)
             _drop_user_clients(server, u, c)
             _acl_changed(server, "deluser", name, c)
     return n
@@ -573,6 +606,9 @@ def acl_getuser(c, argv):
            b"passwords": [p.encode() for p in u.passwords]}
     out.update(_selector_reply(st.catalog, u.root))
     out[b"selectors"] = [_selector_reply(st.catalog, s) for s in u.selectors[1:]]
+    _sync_tenant(c.server, u)
+    if u.tenant is not None:            # securekv's tenant=<name> (absent: as Redis)
+        out[b"tenant"] = u.tenant
     return out
 
 
@@ -580,6 +616,7 @@ def acl_getuser(c, argv):
             summary="List the current ACL rules in ACL config file format")
 def acl_list(c, argv):
     users = c.server.acl.users
+    _sync_tenants(c.server)
     return [b"user " + n + b" " + users.describe(users.get(n)) for n in users.names()]
 
 
@@ -683,12 +720,25 @@ def acl_load(c, argv):
     return OK
 
 
+def _sync_tenants(server) -> None:
+    for u in server.acl.users.users.values():
+        _sync_tenant(server, u)
+
+
 def load_acl_file(server, path: str, current=None) -> str | None:
     st = server.acl
     users, err = st.users.load_file(path)
     if err is not None:
         return err
+    if b"default" in users and _bad_default_tenant(users[b"default"]):
+        return ERR_DEFAULT_TENANT + ". WARNING: ACL errors detected, no change to the " \
+            "previously active ACL rules was performed"
     gone = st.users.install(users)
+    for u in gone:
+        if u.name not in st.users.users:
+            assign_user(server, u.name, None)
+    for u in st.users.users.values():
+        _push_tenant(server, u)
     for u in gone:
         _drop_user_clients(server, u, current)
     for cl in list(server.clients.values()):
@@ -704,6 +754,7 @@ def acl_save(c, argv):
     if not path:
         raise CommandError(NO_ACLFILE)
     try:
+        _sync_tenants(server)
         server.acl.users.save_file(path)
     except OSError as e:
         server.log_warning(f"Writing ACL file for ACL SAVE: {e.strerror}")
@@ -775,6 +826,10 @@ def _startup_users(server) -> None:
     err = st.users.load_config_users(lines)
     if err is not None:
         raise SystemExit(err)
+    if _bad_default_tenant(st.users.default):
+        raise SystemExit("Error in user declaration 'default': " + ERR_DEFAULT_TENANT)
+    for u in st.users.users.values():
+        _push_tenant(server, u)
     if cfg["aclfile"]:
         err = load_acl_file(server, cfg["aclfile"])
         if err is not None:

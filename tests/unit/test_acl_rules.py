@@ -157,3 +157,15 @@ def test_log_grouping():
     log.add(2, "toplevel", b"k", b"u", b"i", 3000)
     log.add(4, "toplevel", b"c", b"u", b"i", 3000)
     assert len(log.entries) == 2
+
+
+def test_tenant_rule_is_opaque_metadata():
+    assert render("on nopass tenant=t1 ~a +get") == "on nopass tenant=t1 ~a resetchannels -@all +get"
+    assert render("on nopass tenant=t1 ~a +get") == render("on nopass tenant=t1 ~a resetchannels -@all +get")
+    assert render("on tenant=t1 tenant=default") == "on resetchannels -@all"
+    assert render("on tenant=t1 reset") == "off sanitize-payload resetchannels -@all"
+    assert render("TENANT=Ab") == "off tenant=Ab resetchannels -@all"
+    with pytest.raises(RuleError):
+        render("tenant=")
+    with pytest.raises(RuleError):
+        render("(tenant=x)")
