@@ -19,7 +19,9 @@ Replies Redis itself gives in no defined order are compared differently
 - never generated: SPOP (it changes the data by chance, the next replies would
   differ), RANDOMKEY, the SCAN family (cursors), XADD/XAUTOCLAIM with `*` IDs
   and times (the tests use explicit IDs), XINFO and the extended XPENDING form
-  (idle times), OBJECT FREQ/IDLETIME, TTL-exact checks.
+  (idle times), OBJECT FREQ/IDLETIME, TTL-exact checks;
+- accepted as known differences (`KNOWN`): OBJECT ENCODING `int` where Redis
+  says `embstr` for an integer-looking INCRBYFLOAT result.
 
 The default run is bounded (MAX_EXAMPLES per type, about a second or two
 each); `-m slow` runs the same properties with many more examples.
@@ -182,7 +184,9 @@ SETS = seq(
 )
 
 SCORE = st.one_of(st.integers(-3, 5).map(lambda i: b"%d" % i),
-                  st.sampled_from([b"1.5", b"-inf", b"+inf", b"0.1", b"nan", b"abc", b"1e-320"]))
+                  st.sampled_from([b"1.5", b"-inf", b"+inf", b"0.1", b"nan", b"abc"]))
+# (No denormal scores such as 1e-320 here: Redis's strtod leaves errno = ERANGE
+# behind, and a later SORT, which does not reset errno, then fails at random.)
 RANGE_SCORE = st.sampled_from([b"-inf", b"+inf", b"0", b"(0", b"2", b"(2", b"1.5", b"(1.5", b"x",
                                b"5", b"-3", b"(inf"])
 LEX = st.sampled_from([b"-", b"+", b"[a", b"(a", b"[c", b"(d", b"[", b"a", b"[1"])
@@ -305,8 +309,17 @@ def parse(raw: bytes):
     return r.gets()
 
 
+# Known, accepted differences: (command, redis reply, securekv reply).
+KNOWN = {
+    # A string stored by INCRBYFLOAT that looks like an integer ("1", "0"):
+    # Redis keeps the embstr object it made (no tryObjectEncoding), securekv
+    # derives the encoding from the bytes. Only OBJECT ENCODING can tell.
+    (b"OBJECT", b"$6\r\nembstr\r\n", b"$3\r\nint\r\n"),
+}
+
+
 def same(cmd, a: bytes, b: bytes) -> bool:
-    if a == b:
+    if a == b or (cmd[0].upper(), a, b) in KNOWN:
         return True
     mode = MODES.get(cmd[0].upper())
     if mode is None or a[:1] == b"-" or b[:1] == b"-":
