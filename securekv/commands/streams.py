@@ -174,11 +174,14 @@ class TrimArgs:
         self.nomkstream = False
 
 
+_PLAIN_ADD = TrimArgs()      # XADD key * field value ...: read only, never changed
+
+
 def _parse_add_trim(c, argv, xadd: bool):
     """streamParseAddOrTrimArgsOrReply: (TrimArgs, index of the ID for XADD)."""
-    a = TrimArgs()
     if xadd and argv[2] == b"*":        # the common XADD key * ...: nothing to parse
-        return a, 2
+        return _PLAIN_ADD, 2
+    a = TrimArgs()
     limit_given = False
     strategy = False
     n = len(argv)
