@@ -3,10 +3,11 @@ machine: one process, two clients (the default user, and a user restricted to
 `~key:* ~counter`), blocks of pipelines of 16 commands timed alternately; each
 round gives a restricted/default ratio and the medians are printed.
 
-    python bench/acl_dispatch.py [--rounds 15] [--pipelines 2000] [--root DIR]
+    python bench/acl_dispatch.py [--rounds 15] [--pipelines 2000]
 
---root runs another checkout (e.g. `git archive HEAD | tar -x -C /tmp/before`)
-for a before/after comparison. bench/micro_dispatch.py --acl-user is the
+For a before/after comparison, copy this script into another checkout's bench/
+(e.g. `git archive <rev> | tar -x -C /tmp/before`) and run it there: it runs
+the code of the checkout it sits in. bench/micro_dispatch.py --acl-user is the
 one-client version; bench/compare is the end-to-end measurement.
 """
 
@@ -21,10 +22,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--pipelines", type=int, default=2000)
-    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     a = ap.parse_args()
-    sys.path.insert(0, a.root)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.dirname(here))
+    sys.path.insert(0, here)
     from micro_dispatch import FakeTransport, cmd
     from securekv.config import Config
     from securekv.net.connection import Client
