@@ -858,7 +858,21 @@ directive("tenant", Custom(lambda a: list(a), lambda v: "", argv=True), [], repe
           hidden=True, section="security", redis=False,
           doc="tenant <name> [maxmemory <bytes>] [maxmemory-policy <policy>] [maxclients <n>] "
               "[maxkeys <n>] [maxops <per-second>] [user <username>] ...: declare a tenant "
-              "with its own keyspace, quota and limits (repeatable; see TENANT HELP).")
+              "with its own keyspace, quota and limits (repeatable; see TENANT HELP). A tenant "
+              "has its own databases, pub/sub channels and statistics; its users (`user`, or "
+              "the ACL rule tenant=<name>) see nothing else. Options, all optional: maxmemory "
+              "is the tenant's quota on its dataset estimate (memory units: 100mb, 1gb; 0, the "
+              "default: no quota, the tenant shares the global maxmemory pool); "
+              "maxmemory-policy is how it evicts at its quota (the maxmemory-policy names; "
+              "default: the global maxmemory-policy; noeviction refuses denyoom commands "
+              "with an -OOM error naming the tenant); maxclients caps its connections, "
+              "maxkeys refuses commands that would add a key once it holds that many, maxops "
+              "caps its commands per second (each 0, the default: unlimited); user binds an "
+              "ACL user to it (repeatable). The global maxmemory applies on top: when it is "
+              "exceeded only tenants without a quota and the writing tenant are evicted, "
+              "never a tenant under its quota (a quota is a reservation). Example: tenant "
+              "acme maxmemory 100mb maxmemory-policy allkeys-lru maxkeys 1000000 user acme-app. "
+              "CONFIG REWRITE writes the running tenants back as tenant lines.")
 
 # persistence
 directive("dir", Custom(_parse_dir, _render_dir, lambda d, v: [f"dir {repr_str(_render_dir(v))}"]),

@@ -409,10 +409,15 @@ class Server:
                 if c.multi is not None:
                     c.multi_error = True
                 return False
-        if cmd.denyoom and self.oom_check is not None and c.multi is None:
-            err = self.oom_check(c, cmd)
+        if self.oom_check is not None:
+            # Every command may evict (performEvictions); oom_check returns an error
+            # only where Redis refuses: denyoom, queueing inside MULTI, an EXEC
+            # with denyoom commands queued.
+            err = self.oom_check(c, cmd, argv)
             if err is not None:
                 error_reply(c, err, cmd, rejected=True)
+                if c.multi is not None:
+                    c.multi_error = True
                 return False
         if self.write_check is not None and (cmd.is_write or cmd.name == "ping"):
             err = self.write_check(c, cmd)          # -MISCONF (persistence errors)
@@ -536,7 +541,8 @@ class Server:
     def slowlog_add(self, c: Client, cmd, argv, dur: int) -> None:
         lat = self.latency_threshold
         if lat and dur // 1000 >= lat:
-            self.latency_add_sample("fast-command" if cmd.is_fast else "command", dur // 1000)
+            self.latency_add_sample("fast-command" if cmd.is_fast else "command", dur // 1000,
+                                    None if c.tenant is None else c.tenant.latency_events)
         if cmd.has("skip_slowlog") or not 0 <= self.slowlog_log_slower_than <= dur:
             return
         args = self.redacted_argv(cmd, argv)
@@ -554,13 +560,16 @@ class Server:
                                  c.peer().encode(), c.name))
         self.slowlog_next_id += 1
 
-    def latency_add_sample(self, event: str, ms: int) -> None:
+    def latency_add_sample(self, event: str, ms: int, events: dict | None = None) -> None:
         """Redis's latencyAddSample: per event the all-time max and up to 160 samples,
-        one per second (a later sample in the same second keeps the larger latency)."""
-        ts = self.latency_events.get(event)
+        one per second (a later sample in the same second keeps the larger latency).
+        `events`: a tenant's own event table (default: the server's)."""
+        if events is None:
+            events = self.latency_events
+        ts = events.get(event)
         now = int(time.time())
         if ts is None:
-            ts = self.latency_events[event] = [0, collections.deque(maxlen=160)]
+            ts = events[event] = [0, collections.deque(maxlen=160)]
         if ms > ts[0]:
             ts[0] = ms
         samples = ts[1]

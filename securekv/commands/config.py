@@ -177,6 +177,9 @@ def _fail(invalid_arg, err_arg, errstr):
             summary="Reset the stats returned by INFO")
 def config_resetstat(c, argv):
     server = c.server
+    if c.tenant is not None:
+        c.stats.reset()         # a tenant's client resets only its tenant's statistics
+        return OK
     server.stats.reset()
     for hook in getattr(server, "resetstat_hooks", ()):
         hook()

@@ -173,7 +173,14 @@ def _info_memory(server, c):
         return {}
     t = c.tenant or reg.default
     used = t.used_memory()
-    return {"tenant": t.name.decode("utf-8", "replace"),
+    out = {}
+    if c.tenant is not None:
+        # Redis's fields as the tenant sees them: its quota (the global limit
+        # when it has none: it shares the global pool) and its policy.
+        limit = t.maxmemory or server.maxmemory
+        out = {"maxmemory": limit, "maxmemory_human": bytes_to_human(limit),
+               "maxmemory_policy": t.effective_policy()}
+    return out | {"tenant": t.name.decode("utf-8", "replace"),
             "tenant_used_memory": used,
             "tenant_used_memory_human": bytes_to_human(used),
             "tenant_maxmemory": t.maxmemory,

@@ -648,6 +648,12 @@ def slowlog_help(c, argv):
 #
 # server.latency_events: event name -> [all-time max ms, deque of [unix time, ms]]
 # (at most 160 samples, one per second), filled by server.latency_add_sample.
+# A tenant's clients see and reset only their tenant's table (`_latency_events`).
+
+
+def _latency_events(c) -> dict:
+    """The latency events c sees: its tenant's (the server's for the default tenant)."""
+    return c.server.latency_events if c.tenant is None else c.tenant.latency_events
 
 container("latency", -2, "", "", group="server", since="2.8.13",
           summary="A container for latency diagnostics commands")
@@ -676,7 +682,7 @@ _LATENCY_HELP = (
             tips=["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
 def latency_latest(c, argv):
     out = []
-    for event, (mx, samples) in c.server.latency_events.items():
+    for event, (mx, samples) in _latency_events(c).items():
         t, ms = samples[-1]
         out.append([event.encode(), t, ms, mx])
     return out
@@ -686,7 +692,7 @@ def latency_latest(c, argv):
             summary="Return timestamp-latency samples for the event.",
             tips=["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
 def latency_history(c, argv):
-    ts = c.server.latency_events.get(argv[2].decode("utf-8", "surrogateescape"))
+    ts = _latency_events(c).get(argv[2].decode("utf-8", "surrogateescape"))
     if ts is None:
         return []
     return [[t, ms] for t, ms in ts[1]]
@@ -696,7 +702,7 @@ def latency_history(c, argv):
             summary="Reset latency data for one or more events.",
             tips=["request_policy:all_nodes", "response_policy:all_succeeded"])
 def latency_reset(c, argv):
-    events = c.server.latency_events
+    events = _latency_events(c)
     if len(argv) == 2:
         n = len(events)
         events.clear()
@@ -735,9 +741,10 @@ def _latency_stats(samples):
     return avg, mad, period or 1
 
 
-def latency_report(server) -> str:
+def latency_report(server, events: dict | None = None) -> str:
     """latency.c createLatencyReport (the advice securekv can give)."""
-    events = server.latency_events
+    if events is None:
+        events = server.latency_events
     threshold = server.latency_threshold
     if not events and threshold == 0:
         return ("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis "
@@ -821,7 +828,7 @@ def latency_report(server) -> str:
             summary="Return a human readable latency analysis report.",
             tips=["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
 def latency_doctor(c, argv):
-    return Verbatim(latency_report(c.server).encode())
+    return Verbatim(latency_report(c.server, _latency_events(c)).encode())
 
 
 @subcommand("latency", "graph", 3, "admin noscript loading stale", "", since="2.8.13",
@@ -829,7 +836,7 @@ def latency_doctor(c, argv):
             tips=["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
 def latency_graph(c, argv):
     name = argv[2].decode("utf-8", "surrogateescape")
-    ts = c.server.latency_events.get(name)
+    ts = _latency_events(c).get(name)
     if ts is None:
         raise CommandError(f"ERR No samples available for event '{name}'")
     return Verbatim(latency_graph_text(name, ts).encode())

@@ -133,6 +133,7 @@ def tenant_create(c, argv):
     t = server.tenants.create(name)
     _commit(server, t, sets)
     _audit(c, "create", name, args=argv[3:])
+    c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     return OK
 
 
@@ -144,7 +145,11 @@ def tenant_set(c, argv):
     t = _tenant(c, argv[2])
     sets = apply_options(c.server, t, argv[3:])
     _commit(c.server, t, sets)
+    if t.maxmemory and t.used_memory() > t.maxmemory:
+        # a quota below the usage evicts at once, as CONFIG SET maxmemory does
+        evict.evict_to(t, t.maxmemory, t.effective_policy())
     _audit(c, "set", t.name, args=argv[3:])
+    c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     return OK
 
 
@@ -179,6 +184,7 @@ def tenant_drop(c, argv):
     reg.drop(t)
     refresh(server)
     _audit(c, "drop", t.name, force=force)
+    c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     return OK
 
 
@@ -407,6 +413,10 @@ def _setup(server) -> None:
             if base is not None:
                 base(server, v)
             refresh(server)
+            if name == "maxmemory" and v and evict.global_used(reg) > v:
+                # updateMaxmemory: a limit below the usage evicts at once (from the
+                # tenants without a quota: a quota is a reservation)
+                evict.evict_global(reg, None)
         setattr(server, "apply_" + name.replace("-", "_"), apply)
 
     for name in ("maxmemory", "maxmemory-policy", "lfu-log-factor", "lfu-decay-time"):

@@ -12,14 +12,19 @@ The rules, in one place
   `default`, nothing here runs on the hot path and securekv is Redis.
 * A connection's tenant is its user's (`tenant_for_user`), fixed at
   authentication; `TENANT USE` lets an operator work inside a tenant (audited).
-* Quota (tenant `maxmemory`): when a `denyoom` command arrives and the
-  tenant's dataset estimate is above its quota, keys of THAT tenant are
-  evicted by its policy until it is under, or the command gets
-  `-OOM command not allowed when used memory > 'maxmemory' of tenant '<name>'.`
+* Quota (tenant `maxmemory`): before every command (as Redis's
+  performEvictions, only while some limit is set), when the tenant's dataset
+  estimate is above its quota, keys of THAT tenant are evicted by its policy
+  until it is under. If that is impossible, a `denyoom` command (or, inside
+  MULTI, any command but EXEC/DISCARD/QUIT/RESET; or an EXEC whose queue holds
+  a `denyoom` command) gets
+  `-OOM command not allowed when used memory > 'maxmemory' of tenant '<name>' ...`.
+  Lowering a quota (TENANT SET) or `maxmemory` (CONFIG SET) evicts at once.
+* `maxkeys` refuses, with -OOM, only the commands above that would add a key.
 * Global `maxmemory`: compared with the sum of every tenant's dataset estimate.
   When it is exceeded, eviction only takes keys from (a) tenants WITHOUT a quota
   (they share the global pool, like Redis's one keyspace) and (b) the tenant
-  issuing the write, largest first, each by its own policy (`maxmemory-policy`
+  issuing a `denyoom` command (its own load), largest first, each by its own policy (`maxmemory-policy`
   when the tenant has none). A tenant with a quota that is under it is never
   evicted because of someone else's load: a quota is a reservation. If nothing
   can be freed the writer gets Redis's `-OOM command not allowed when used

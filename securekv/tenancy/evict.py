@@ -35,6 +35,8 @@ import math
 import random
 import time
 
+from securekv.commands.table import keys_from_specs
+
 SAMPLE_WINDOW = 1024
 LFU_INIT_VAL = 5
 
@@ -205,7 +207,7 @@ def evict_one(tenant, policy: str) -> bool:
     server.notify(tenant.keyspace, "e", b"evicted", key, db.id)
     if server.propagation_subscribers:
         for sub in server.propagation_subscribers:
-            sub(None, db.id, [[b"DEL", key]])
+            sub(None, db.id, [[b"DEL", key]], tenant.keyspace)
     return True
 
 
@@ -245,23 +247,60 @@ def evict_global(registry, writer) -> bool:
 
 OOM_GLOBAL = "OOM command not allowed when used memory > 'maxmemory'."
 
+# Inside MULTI every command is refused when out of memory (queueing costs memory),
+# except these (processCommand's reject_cmd_on_oom).
+_MULTI_ALWAYS = frozenset(("exec", "discard", "quit", "reset"))
+
+
+def would_add_key(c, cmd, argv) -> bool:
+    """Could this command create a key? A written key (key spec not RO and not a
+    pure deletion, or no spec at all) that does not exist in the client's db."""
+    data = c.db.data
+    # SET/BITFIELD have variable_flags specs and no getkeys here: read the specs
+    found = cmd.key_extractor(argv) or (cmd.key_specs and keys_from_specs(cmd, argv)) or ()
+    for i, spec in found:
+        if spec is not None and ("delete" in spec.flags or "not_key" in spec.flags
+                                 or not spec.is_write):
+            continue
+        if argv[i] not in data:
+            return True
+    return False
+
 
 def make_oom_check(registry):
+    """server.oom_check(c, cmd, argv), run before every command while a limit is set.
+
+    Like Redis's processCommand: it always evicts when over a limit
+    (performEvictions), and refuses only a `denyoom` command, any command queued
+    inside MULTI except EXEC/DISCARD/QUIT/RESET, or an EXEC whose queue holds a
+    `denyoom` command (mstate.cmd_flags & CMD_DENYOOM). `maxkeys` refuses only
+    such commands that would add a key (for EXEC: any queued one)."""
     server = registry.server
     default = registry.default
 
-    def oom_check(c, cmd):
+    def oom_check(c, cmd, argv):
         t = c.tenant or default
-        if t.maxkeys and t.nkeys() >= t.maxkeys:
-            return ("OOM command not allowed when the number of keys >= 'maxkeys' (%d) of "
-                    "tenant '%s'." % (t.maxkeys, t.name.decode("utf-8", "replace")))
+        deny = cmd.denyoom
+        queue = c.multi
+        if queue is not None:
+            if cmd.name == "exec":
+                deny = any(q.denyoom for q, _ in queue)
+            elif cmd.name not in _MULTI_ALWAYS:
+                deny = True
+        if deny and t.maxkeys and t.nkeys() >= t.maxkeys:
+            if (any(q.denyoom and would_add_key(c, q, qa) for q, qa in queue)
+                    if queue is not None and cmd.name == "exec"
+                    else would_add_key(c, cmd, argv)):
+                return ("OOM command not allowed when the number of keys >= 'maxkeys' (%d) "
+                        "of tenant '%s'." % (t.maxkeys, t.name.decode("utf-8", "replace")))
         if t.maxmemory and t.used_memory() > t.maxmemory:
-            if not evict_to(t, t.maxmemory, t.effective_policy()):
+            if not evict_to(t, t.maxmemory, t.effective_policy()) and deny:
                 return ("OOM command not allowed when used memory > 'maxmemory' of tenant "
                         "'%s' (quota %d bytes)." % (t.name.decode("utf-8", "replace"),
                                                      t.maxmemory))
         if server.maxmemory and global_used(registry) > server.maxmemory:
-            if not evict_global(registry, t):
+            # the issuer's own keys only for a command that adds data (module doc)
+            if not evict_global(registry, t if deny else None) and deny:
                 return OOM_GLOBAL
         return None
 

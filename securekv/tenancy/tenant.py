@@ -32,6 +32,7 @@ class Tenant:
         self.clients: dict = {}          # client id -> client
         self.slowlog: collections.deque = collections.deque(
             maxlen=server.config["slowlog-max-len"])
+        self.latency_events: dict = {}   # LATENCY: the tenant's own events (server.latency_add_sample)
         self.ops_second = 0              # rate limit: the current second ...
         self.ops_count = 0               # ... and commands counted in it
         self.ops_last_total = 0          # for the ops rate in TENANT INFO
@@ -63,6 +64,18 @@ class Tenant:
             self.ops_count = 0
         self.ops_count += 1
         return self.ops_count <= self.maxops
+
+    def option_words(self) -> list[bytes]:
+        """The settings as TENANT CREATE option words (what RDB/AOF record)."""
+        words = []
+        if self.maxmemory:
+            words += [b"maxmemory", b"%d" % self.maxmemory]
+        if self.policy:
+            words += [b"maxmemory-policy", self.policy.encode()]
+        for attr in ("maxclients", "maxkeys", "maxops"):
+            if getattr(self, attr):
+                words += [attr.encode(), b"%d" % getattr(self, attr)]
+        return words
 
     def has_data(self) -> bool:
         return any(db.data for db in self.keyspace.dbs)

@@ -54,11 +54,11 @@ def test_policy_evicts_only_own_keys(server, op, policy):
     op.set("d", "1")
     res = _fill(a, 2000, ttl=True)
     assert all(r is True for r in res)
+    evicted = a.info("stats")["evicted_keys"]     # any command of the tenant may evict
     info = op.execute_command("TENANT", "INFO", "full")
-    assert info[b"evicted-keys"] > 0
+    assert info[b"evicted-keys"] == evicted > 0
     assert info[b"used-memory"] <= 50 * 1024 + 400
     assert a.dbsize() < 2000
-    assert a.info("stats")["evicted_keys"] == info[b"evicted-keys"]
     assert b.dbsize() == 100 and b.info("stats")["evicted_keys"] == 0
     assert op.get("d") == b"1"
     assert b.set("n-new", "1") is True       # neighbour writes unaffected
@@ -231,3 +231,182 @@ def test_tenant_command_table_entry(server, op):
     assert b"@admin" in info and b"@dangerous" in info
     assert b"Create a tenant" in raw.cmd("COMMAND", "DOCS", "tenant")
     raw.close()
+
+
+# -- latency, statistics and INFO as a tenant sees them ------------------------------------
+
+def test_latency_events_are_per_tenant(server, op):
+    op.execute_command("TENANT", "CREATE", "lat")
+    a = _in(server, "lat")
+    op.config_set("latency-monitor-threshold", 5)
+    try:
+        a.execute_command("DEBUG", "SLEEP", "0.02")
+        mine = a.execute_command("LATENCY", "LATEST")
+        assert [e[0] for e in mine] == [b"command"]
+        assert op.execute_command("LATENCY", "LATEST") == []
+        assert op.execute_command("LATENCY", "HISTORY", "command") == []
+        assert len(a.execute_command("LATENCY", "HISTORY", "command")) == 1
+        assert b"command" in a.execute_command("LATENCY", "DOCTOR")
+        a.execute_command("LATENCY", "GRAPH", "command")
+        with pytest.raises(redis.exceptions.ResponseError, match="No samples available"):
+            op.execute_command("LATENCY", "GRAPH", "command")
+        op.execute_command("DEBUG", "SLEEP", "0.02")
+        assert [e[0] for e in op.execute_command("LATENCY", "LATEST")] == [b"command"]
+        assert a.execute_command("LATENCY", "RESET") == 1       # only its own events
+        assert a.execute_command("LATENCY", "LATEST") == []
+        assert len(op.execute_command("LATENCY", "LATEST")) == 1
+        assert op.execute_command("LATENCY", "RESET") == 1
+    finally:
+        op.config_set("latency-monitor-threshold", 0)
+    a.close()
+
+
+def test_config_resetstat_resets_only_own_tenant(server, op):
+    op.execute_command("TENANT", "CREATE", "st")
+    a = _in(server, "st")
+    a.set("k", "v")
+    a.get("k")
+    a.get("missing")
+    op.set("d", "1")
+    op.get("d")
+    assert a.info("stats")["keyspace_hits"] == 1
+    a.config_resetstat()
+    stats = a.info("commandstats")
+    assert "cmdstat_get" not in stats and "cmdstat_set" not in stats
+    assert a.info("stats")["keyspace_hits"] == 0 and a.info("stats")["keyspace_misses"] == 0
+    mine = op.info("commandstats")
+    assert mine["cmdstat_get"]["calls"] >= 1 and mine["cmdstat_set"]["calls"] >= 1
+    assert op.info("stats")["keyspace_hits"] >= 1
+    op.config_resetstat()                          # default tenant: Redis's server-wide reset
+    assert "cmdstat_get" not in op.info("commandstats")
+    a.close()
+
+
+def test_info_memory_maxmemory_is_the_tenants(server, op):
+    op.execute_command("TENANT", "CREATE", "q", "MAXMEMORY", "1mb",
+                       "MAXMEMORY-POLICY", "allkeys-lfu")
+    op.execute_command("TENANT", "CREATE", "pool")
+    a, b = _in(server, "q"), _in(server, "pool")
+    m = a.info("memory")
+    assert m["maxmemory"] == 1048576 and m["maxmemory_human"] == "1.00M"
+    assert m["maxmemory_policy"] == "allkeys-lfu"
+    assert m["tenant_maxmemory"] == 1048576 and m["tenant_maxmemory_policy"] == "allkeys-lfu"
+    op.config_set("maxmemory", "10mb")
+    try:
+        m = b.info("memory")           # no quota: the global pool's limit and policy
+        assert m["maxmemory"] == 10 * 1048576 and m["maxmemory_policy"] == "noeviction"
+        assert m["tenant_maxmemory"] == 0
+        m = op.info("memory")          # the default tenant: Redis's fields
+        assert m["maxmemory"] == 10 * 1048576 and m["maxmemory_policy"] == "noeviction"
+    finally:
+        op.config_set("maxmemory", 0)
+    a.close()
+    b.close()
+
+
+# -- maxkeys refuses only what would add a key --------------------------------------------
+
+def test_maxkeys_refuses_only_new_keys(server, op):
+    op.execute_command("TENANT", "CREATE", "few", "MAXKEYS", "2")
+    a = _in(server, "few")
+    a.set("s", "1")
+    a.rpush("l", "x")
+    err = "'maxkeys' \\(2\\) of tenant 'few'"
+    assert a.set("s", "2") is True              # overwrite: no new key
+    assert a.append("s", "x") == 2
+    assert a.setrange("s", 0, "9") == 2
+    assert a.rpush("l", "y") == 2               # grows an existing key
+    assert a.mset({"s": "3"}) is True
+    for new in (lambda: a.set("new", "1"), lambda: a.lpush("new", "1"),
+                lambda: a.sadd("new", "1"), lambda: a.mset({"s": "4", "new": "1"}),
+                lambda: a.copy("s", "new"), lambda: a.lmove("l", "new")):
+        with pytest.raises(redis.exceptions.ResponseError, match=err):
+            new()
+    assert a.lmove("l", "l") == b"x"            # source and destination exist
+    assert a.delete("s") == 1                   # deletions always work
+    assert a.set("new", "1") is True
+    assert a.dbsize() == 2
+    a.close()
+
+
+# -- OOM and MULTI (processCommand's reject_cmd_on_oom) -----------------------------------
+
+def test_exec_refused_when_queue_has_denyoom_global(server, op):
+    """Raw bytes as redis-server 7.0.15 answers them."""
+    op.set("k", "v")
+    a = server.raw()
+    try:
+        assert a.cmd("MULTI") == b"+OK\r\n"
+        assert a.cmd("SET", "a", "1") == b"+QUEUED\r\n"
+        assert a.cmd("GET", "a") == b"+QUEUED\r\n"
+        op.config_set("maxmemory", 1)
+        assert a.cmd("EXEC") == (b"-EXECABORT Transaction discarded because of: OOM command "
+                                 b"not allowed when used memory > 'maxmemory'.\r\n")
+        assert a.cmd("MULTI") == b"+OK\r\n"
+        assert a.cmd("GET", "a") == (b"-OOM command not allowed when used memory > "
+                                     b"'maxmemory'.\r\n")
+        assert a.cmd("EXEC") == (b"-EXECABORT Transaction discarded because of previous "
+                                 b"errors.\r\n")
+        op.config_set("maxmemory", 0)
+        assert a.cmd("MULTI") == b"+OK\r\n"
+        assert a.cmd("GET", "k") == b"+QUEUED\r\n"
+        assert a.cmd("DEL", "k") == b"+QUEUED\r\n"
+        op.config_set("maxmemory", 1)
+        assert a.cmd("EXEC") == b"*2\r\n$1\r\nv\r\n:1\r\n"      # no denyoom queued: runs
+        assert a.cmd("MULTI") == b"+OK\r\n"
+        assert a.cmd("DISCARD") == b"+OK\r\n"
+    finally:
+        op.config_set("maxmemory", 0)
+        a.close()
+
+
+def test_exec_refused_when_over_tenant_quota(server, op):
+    op.execute_command("TENANT", "CREATE", "tx", "MAXMEMORY", "20kb")
+    a, b = _in(server, "tx"), _in(server, "tx")
+    a.set("keep", "v")
+    # queue on a raw connection of the tenant, push the tenant over its quota, EXEC
+    raw = server.raw()
+    try:
+        assert raw.cmd("TENANT", "USE", "tx") == b"+OK\r\n"
+        assert raw.cmd("MULTI") == b"+OK\r\n"
+        assert raw.cmd("SET", "x", "1") == b"+QUEUED\r\n"
+        res = _fill(b, 400)
+        assert any(isinstance(e, redis.exceptions.OutOfMemoryError) for e in res)
+        reply = raw.cmd("EXEC")
+        assert reply.startswith(b"-EXECABORT Transaction discarded because of: OOM command not "
+                                b"allowed when used memory > 'maxmemory' of tenant 'tx'")
+        assert raw.cmd("EXISTS", "x") == b":0\r\n"
+        assert raw.cmd("MULTI") == b"+OK\r\n"
+        assert raw.cmd("GET", "keep").startswith(b"-OOM ")
+        assert raw.cmd("EXEC").startswith(b"-EXECABORT Transaction discarded because of "
+                                          b"previous errors.")
+        assert op.set("default-still-writes", "1") is True
+    finally:
+        raw.close()
+    a.close()
+    b.close()
+
+
+# -- lowering a limit below the usage evicts at once ----------------------------------------
+
+def test_lowering_limits_evicts_at_once(server, op):
+    op.execute_command("TENANT", "CREATE", "shrink", "MAXMEMORY", "1mb",
+                       "MAXMEMORY-POLICY", "allkeys-random")
+    op.execute_command("TENANT", "CREATE", "reserved", "MAXMEMORY", "1mb")
+    a, r = _in(server, "shrink"), _in(server, "reserved")
+    _fill(a, 300)
+    _fill(r, 100, prefix="r")
+    op.execute_command("TENANT", "SET", "shrink", "MAXMEMORY", "10kb")
+    info = op.execute_command("TENANT", "INFO", "shrink")       # no command of the tenant ran
+    assert info[b"evicted-keys"] > 0 and info[b"used-memory"] <= 10 * 1024
+    _fill(op, 300, prefix="d")
+    op.config_set("maxmemory-policy", "allkeys-random")
+    try:
+        op.config_set("maxmemory", 1)                # updateMaxmemory evicts at once ...
+        assert op.execute_command("TENANT", "INFO", "default")[b"keys"] == 0
+        assert r.dbsize() == 100                     # ... never a tenant under its quota
+    finally:
+        op.config_set("maxmemory", 0)
+        op.config_set("maxmemory-policy", "noeviction")
+    a.close()
+    r.close()
