@@ -74,7 +74,7 @@ class Server:
         self.monitors: list[Client] = []
         self.slowlog: collections.deque = collections.deque(maxlen=config["slowlog-max-len"])
         self.slowlog_next_id = 0
-        self.propagation_subscribers: list = []   # callables(client, db id, [argv, ...])
+        self.propagation_subscribers: list = []   # callables(client, db id, [argv, ...], keyspace): keyspace.tenant names the tenant
         self.pubsub = None                          # set by the pub/sub family
         self.acl_check = None                       # set by the ACL issue: (c, cmd, argv) -> error | None
         self.oom_check = None                       # set by memory/tenants: (c, cmd) -> error | None
@@ -487,7 +487,7 @@ class Server:
         self.notify(ks, "x", b"expired", key, db.id)
         if self.propagation_subscribers:
             for sub in self.propagation_subscribers:
-                sub(None, db.id, [[b"DEL", key]])
+                sub(None, db.id, [[b"DEL", key]], ks)
 
     def notify(self, ks: Keyspace, cls: str, event: bytes, key: bytes, dbid: int) -> None:
         """Keyspace notifications (notify-keyspace-events): `cls` is the event's class
@@ -515,7 +515,7 @@ class Server:
             batch.append((c.db.id, items))
             return
         for sub in self.propagation_subscribers:
-            sub(c, c.db.id, items)
+            sub(c, c.db.id, items, c.keyspace)
 
     prop_batch = None
 
@@ -534,7 +534,7 @@ class Server:
             writes = [(writes[0][0], [b"MULTI"])] + writes + [(writes[-1][0], [b"EXEC"])]
         for dbid, argv in writes:
             for sub in self.propagation_subscribers:
-                sub(c, dbid, [argv])
+                sub(c, dbid, [argv], c.keyspace)
 
     # -- slow log and MONITOR ---------------------------------------------------------
 

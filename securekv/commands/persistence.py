@@ -196,8 +196,11 @@ def debug_reload(c, argv):
         raise CommandError("ERR Error trying to load the RDB dump, check server logs.")
     if flush:
         from securekv.commands.keys import forget_db
-        for db in server.keyspace.dbs:
-            forget_db(db)
+        reg = getattr(server, "tenants", None)
+        spaces = [t.keyspace for t in reg.tenants.values()] if reg else [server.keyspace]
+        for ks in spaces:
+            for db in ks.dbs:
+                forget_db(db)
     snap.install(res, flush)
     server.log_warning("DB reloaded by DEBUG RELOAD")
     return OK

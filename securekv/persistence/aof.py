@@ -35,7 +35,7 @@ import threading
 import time
 
 from securekv.persistence import rdb
-from securekv.persistence.snapshot import fork_child
+from securekv.persistence.snapshot import ensure_tenant, fork_child, tenant_sections
 
 MANIFEST_SUFFIX = ".manifest"
 
@@ -100,13 +100,24 @@ def parse_commands(data: bytes, pos: int = 0):
         yield argv, pos
 
 
-def rewrite_resp(f, dbs) -> None:
-    """A RESP base: commands that rebuild the dataset (streams through RESTORE)."""
+def rewrite_resp(f, dbs, tenants=()) -> None:
+    """A RESP base: commands that rebuild the dataset (streams through RESTORE);
+    then, per other tenant, `TENANT CREATE <name> <options>`, `TENANT USE <name>`
+    and its databases."""
+    out = bytearray()
+    _rewrite_dbs(f, out, dbs)
+    for name, words, tdbs in tenants:
+        encode_argv(out, [b"TENANT", b"CREATE", name] + list(words))
+        encode_argv(out, [b"TENANT", b"USE", name])
+        _rewrite_dbs(f, out, tdbs)
+    f.write(bytes(out))
+
+
+def _rewrite_dbs(f, out: bytearray, dbs) -> None:
     from securekv.engine.hashtype import HashValue
     from securekv.engine.listtype import ListValue
     from securekv.engine.settype import SetValue
     from securekv.engine.zsettype import ZSetValue
-    out = bytearray()
     for dbid, db in enumerate(dbs):
         if not db.data:
             continue
@@ -141,7 +152,6 @@ def rewrite_resp(f, dbs) -> None:
             if len(out) > 1 << 20:
                 f.write(bytes(out))
                 out.clear()
-    f.write(bytes(out))
 
 
 class AOF:
@@ -152,6 +162,7 @@ class AOF:
         self.fd = -1
         self.buf = bytearray()
         self.cur_db = -1
+        self.cur_ks = server.keyspace    # the tenant the stream is in (TENANT USE)
         self.base = None                 # (name, seq, 'b')
         self.incr: list = []             # [(name, seq)]
         self.history: list = []
@@ -241,10 +252,15 @@ class AOF:
 
     # -- the propagation seam ------------------------------------------------------------
 
-    def feed(self, c, dbid: int, items) -> None:
+    def feed(self, c, dbid: int, items, ks=None) -> None:
         if self.loading:
             return
         buf = self.buf
+        if ks is not self.cur_ks and ks is not None:
+            t = getattr(ks, "tenant", None)
+            encode_argv(buf, [b"TENANT", b"USE", t.name if t is not None else b"default"])
+            self.cur_ks = ks
+            self.cur_db = -1            # the SELECT that follows is inside that tenant
         if dbid != self.cur_db:
             encode_argv(buf, [b"SELECT", b"%d" % dbid])
             self.cur_db = dbid
@@ -317,19 +333,21 @@ class AOF:
                 os.close(self.fd)
         self.fd = fd
         self.cur_db = -1
+        self.cur_ks = self.server.keyspace     # each file starts in `default`
         self.incr.append((name, seq))
 
     def _next_incr_seq(self) -> int:
         return max([s for _n, s in self.incr] + [0]) + 1
 
-    def _write_base(self, path: str, dbs) -> None:
+    def _write_base(self, path: str, dbs, tenants=()) -> None:
         cfg = self.server.config
         with open(path, "wb", buffering=1 << 20) as f:
             if cfg["aof-use-rdb-preamble"]:
                 rdb.write_rdb(f, dbs, compress=cfg["rdbcompression"], checksum=cfg["rdbchecksum"],
-                              aof_base=True, functions=list(self.snap.functions))
+                              aof_base=True, functions=list(self.snap.functions),
+                              tenants=tenants)
             else:
-                rewrite_resp(f, dbs)
+                rewrite_resp(f, dbs, tenants)
             f.flush()
             os.fsync(f.fileno())
 
@@ -358,7 +376,8 @@ class AOF:
         self.read_manifest()
         bseq = (self.base[1] if self.base else 0) + 1
         name = self._base_name(bseq)
-        self._write_base(os.path.join(d, name), self.server.keyspace.dbs)
+        self._write_base(os.path.join(d, name), self.server.keyspace.dbs,
+                         tenant_sections(self.server))
         old = ([self.base] if self.base else []) + list(self.incr)
         iseq = self._next_incr_seq()
         self.history = [x for x in old if x[0] != name]
@@ -414,9 +433,10 @@ class AOF:
             self.write_manifest()
         tmp = os.path.join(d, "temp-rewriteaof-bg-%d.aof" % os.getpid())
         dbs = self.server.keyspace.dbs
+        tenants = tenant_sections(self.server)
         self.temp_path = tmp
         try:
-            pid = fork_child(lambda: self._write_base(tmp, dbs) or True)
+            pid = fork_child(lambda: self._write_base(tmp, dbs, tenants) or True)
         except OSError as e:
             self.server.log_warning(f"Can't rewrite append only file in background: fork: "
                                     f"{e.strerror}")
@@ -529,9 +549,47 @@ class AOF:
                     server.log_notice(f"Loading RDB produced by version "
                                       f"{res.aux.get(b'redis-ver', b'?').decode()}")
                 self._replay(c, data, pos, path, last)
+                self._use_tenant(c, b"default")     # each file starts in `default`
                 c.db = c.keyspace.dbs[0]
         finally:
             self.loading = False
+            self._use_tenant(c, b"default")
+
+    def _use_tenant(self, c, name: bytes) -> None:
+        from securekv.tenancy.registry import switch
+        reg = getattr(self.server, "tenants", None)
+        if reg is None:
+            return
+        t = reg.get(name) or ensure_tenant(self.server, name)
+        t.clients.pop(c.id, None)
+        switch(c, t)
+        t.clients.pop(c.id, None)          # the loader is not one of its clients
+
+    def _replay_tenant(self, c, argv) -> None:
+        """TENANT lines of the stream: USE switches the loader (creating the
+        tenant when missing), CREATE/SET apply settings (not over a `tenant`
+        directive: snapshot.ensure_tenant), DROP removes the tenant's data (and
+        the tenant, unless the config declares it). Not audited: a replay."""
+        from securekv.persistence.snapshot import config_tenants
+        sub = argv[1].lower() if len(argv) > 1 else b""
+        if len(argv) < 3:
+            return
+        name = bytes(argv[2])
+        if sub == b"use":
+            self._use_tenant(c, name)
+        elif sub in (b"create", b"set"):
+            ensure_tenant(self.server, name, argv[3:])
+        elif sub == b"drop":
+            reg = self.server.tenants
+            t = reg.get(name)
+            if t is None or t.is_default:
+                return
+            if c.keyspace is t.keyspace:
+                self._use_tenant(c, b"default")
+            for db in t.keyspace.dbs:
+                db.flush()
+            if name not in config_tenants(self.server):
+                reg.drop(t)
 
     def _replay(self, c, data: bytes, pos: int, path: str, last: bool) -> None:
         server = self.server
@@ -539,8 +597,11 @@ class AOF:
         good = pos
         try:
             for argv, end in parse_commands(data, pos):
-                execute(c, argv)
-                c.out.clear()
+                if len(argv[0]) == 6 and argv[0].lower() == b"tenant":
+                    self._replay_tenant(c, argv)
+                else:
+                    execute(c, argv)
+                    c.out.clear()
                 good = end
         except AOFError as e:
             kind = e.args[0]

@@ -307,10 +307,16 @@ def _aux(out: bytearray, key: bytes, val: bytes) -> None:
     put_string(out, val, False)
 
 
+TENANT_AUX = b"securekv-tenant"
+
+
 def write_rdb(f, dbs, *, compress: bool = True, checksum: bool = True, aof_base: bool = False,
-              used_mem: int = 0, functions=(), fill: int = -2, aux=()) -> int:
+              used_mem: int = 0, functions=(), fill: int = -2, aux=(), tenants=()) -> int:
     """Write a whole RDB file to the binary file object f; returns the bytes
-    written. `dbs` is a sequence of Database (or objects with `data`/`expires`)."""
+    written. `dbs` is a sequence of Database (or objects with `data`/`expires`).
+    `tenants`: (name, option words, dbs) of each tenant other than `default`,
+    written after the default databases, each behind a `securekv-tenant` AUX
+    field (securekv/tenancy/__init__.py); empty: the file is exactly Redis's."""
     out = bytearray(b"REDIS%04d" % RDB_VERSION)
     _aux(out, b"redis-ver", REDIS_VERSION.encode())
     _aux(out, b"redis-bits", b"64")
@@ -322,51 +328,59 @@ def write_rdb(f, dbs, *, compress: bool = True, checksum: bool = True, aof_base:
     for code in functions:
         out.append(OP_FUNCTION2)
         put_string(out, code, compress)
-    crc = 0
-    total = 0
+    state = [0, 0]              # crc, bytes written
     write = f.write
     pack_ms = _i64.pack
-    for dbid, db in enumerate(dbs):
-        data = db.data
-        if not data:
-            continue
-        expires = db.expires
-        out.append(OP_SELECTDB)
-        put_len(out, dbid)
-        out.append(OP_RESIZEDB)
-        put_len(out, len(data))
-        put_len(out, len(expires))
-        for key, v in data.items():
-            if expires:
-                when = expires.get(key)
-                if when is not None:
-                    out.append(OP_EXPIRETIME_MS)
-                    out += pack_ms(when)
-            t = type(v)
-            if t is bytes:
-                out.append(T_STRING)
-                put_string(out, key, compress)
-                put_string(out, v, compress)
-            else:
-                # put_value writes the type byte first: the key goes between.
-                tmp = bytearray()
-                put_value(tmp, v, compress, fill)
-                out.append(tmp[0])
-                put_string(out, key, compress)
-                out += memoryview(tmp)[1:]
-            if len(out) >= FLUSH_AT:
-                chunk = bytes(out)
-                if checksum:
-                    crc = crc64(chunk, crc)
-                write(chunk)
-                total += len(chunk)
-                out.clear()
+
+    def spill() -> None:
+        chunk = bytes(out)
+        if checksum:
+            state[0] = crc64(chunk, state[0])
+        write(chunk)
+        state[1] += len(chunk)
+        out.clear()
+
+    def put_dbs(dbs) -> None:
+        for dbid, db in enumerate(dbs):
+            data = db.data
+            if not data:
+                continue
+            expires = db.expires
+            out.append(OP_SELECTDB)
+            put_len(out, dbid)
+            out.append(OP_RESIZEDB)
+            put_len(out, len(data))
+            put_len(out, len(expires))
+            for key, v in data.items():
+                if expires:
+                    when = expires.get(key)
+                    if when is not None:
+                        out.append(OP_EXPIRETIME_MS)
+                        out.extend(pack_ms(when))
+                t = type(v)
+                if t is bytes:
+                    out.append(T_STRING)
+                    put_string(out, key, compress)
+                    put_string(out, v, compress)
+                else:
+                    # put_value writes the type byte first: the key goes between.
+                    tmp = bytearray()
+                    put_value(tmp, v, compress, fill)
+                    out.append(tmp[0])
+                    put_string(out, key, compress)
+                    out.extend(memoryview(tmp)[1:])
+                if len(out) >= FLUSH_AT:
+                    spill()
+
+    put_dbs(dbs)
+    for name, words, tdbs in tenants:
+        _aux(out, TENANT_AUX, b" ".join([name] + list(words)))
+        put_dbs(tdbs)
     out.append(OP_EOF)
     chunk = bytes(out)
-    if checksum:
-        crc = crc64(chunk, crc)
-    write(chunk + _u64.pack(crc if checksum else 0))
-    return total + len(chunk) + 8
+    crc = crc64(chunk, state[0]) if checksum else 0
+    write(chunk + _u64.pack(crc))
+    return state[1] + len(chunk) + 8
 
 
 def save_file(path: str, dbs, **kw) -> int:
@@ -760,6 +774,8 @@ class LoadResult:
 
     def __init__(self) -> None:
         self.dbs: dict[int, tuple[dict, dict]] = {}
+        # tenants other than default: name -> (option words, {db id: (data, expires)})
+        self.tenants: dict[bytes, tuple[list, dict]] = {}
         self.aux: dict[bytes, bytes] = {}
         self.functions: list[bytes] = []
         self.expired = 0
@@ -791,6 +807,7 @@ def load_rdb(buf: bytes, limits: Limits = DEFAULT_LIMITS, *, pos: int = 0,
         now = int(time.time() * 1000)
     cur_data, cur_exp = {}, {}
     res.dbs[0] = (cur_data, cur_exp)
+    target = res.dbs            # the databases of the current tenant
     expire = -1
     while True:
         opos = r.pos
@@ -815,9 +832,9 @@ def load_rdb(buf: bytes, limits: Limits = DEFAULT_LIMITS, *, pos: int = 0,
             if dbid >= limits.ndb:
                 r.fail("FATAL: Data file was created with a Redis server configured to handle "
                        "more than %d databases. Exiting" % limits.ndb, opos)
-            if dbid not in res.dbs:
-                res.dbs[dbid] = ({}, {})
-            cur_data, cur_exp = res.dbs[dbid]
+            if dbid not in target:
+                target[dbid] = ({}, {})
+            cur_data, cur_exp = target[dbid]
             continue
         if t == OP_RESIZEDB:
             r.length()
@@ -825,7 +842,16 @@ def load_rdb(buf: bytes, limits: Limits = DEFAULT_LIMITS, *, pos: int = 0,
             continue
         if t == OP_AUX:
             k = r.string()
-            res.aux[k] = r.string()
+            v = r.string()
+            if k == TENANT_AUX:
+                words = v.split()
+                if not words or words[0] in res.tenants or words[0] == b"default":
+                    r.fail("Invalid or duplicated securekv-tenant section", opos)
+                target = {0: ({}, {})}
+                res.tenants[words[0]] = (words[1:], target)
+                cur_data, cur_exp = target[0]
+                continue
+            res.aux[k] = v
             continue
         if t == OP_FUNCTION2:
             res.functions.append(r.string())

@@ -63,6 +63,47 @@ def fork_child(work) -> int:
     return pid
 
 
+def tenant_sections(server) -> list:
+    """(name, option words, dbs) of every tenant but `default` (RDB sections)."""
+    reg = getattr(server, "tenants", None)
+    if reg is None or len(reg.tenants) == 1:
+        return []
+    return [(t.name, t.option_words(), t.keyspace.dbs)
+            for t in reg.tenants.values() if not t.is_default]
+
+
+def config_tenants(server) -> set:
+    """Names of the tenants the config file declares (`tenant` directives)."""
+    out = set()
+    for args in server.config["tenant"]:
+        if args:
+            a = args[0]
+            out.add(a.encode("utf-8", "surrogateescape") if isinstance(a, str) else bytes(a))
+    return out
+
+
+def ensure_tenant(server, name: bytes, words=None, *, settings: bool = True):
+    """The tenant `name`, created when missing (loading a file that holds it).
+    Saved settings (`words`, TENANT CREATE options) are applied unless the config
+    declares that tenant: a `tenant` directive wins over a file, as a redis.conf
+    directive wins over an earlier CONFIG SET that was not rewritten."""
+    from securekv.commands.tenant import _commit, apply_options, refresh
+    from securekv.errors import CommandError
+    reg = server.tenants
+    t = reg.get(name)
+    if t is None:
+        t = reg.create(name)
+    if settings and words and name not in config_tenants(server) and not t.is_default:
+        try:
+            _commit(server, t, apply_options(server, t, list(words)))
+            return t
+        except CommandError as e:
+            server.log_warning(f"Ignoring saved settings of tenant "
+                               f"'{name.decode('utf-8', 'replace')}': {e}")
+    refresh(server)
+    return t
+
+
 class Snapshots:
     def __init__(self, server) -> None:
         self.server = server
@@ -91,10 +132,15 @@ class Snapshots:
         cfg = self.server.config
         return dict(compress=cfg["rdbcompression"], checksum=cfg["rdbchecksum"],
                     used_mem=self._used_mem(), functions=list(self.functions),
-                    fill=cfg.values.get("list-max-listpack-size", -2))
+                    fill=cfg.values.get("list-max-listpack-size", -2),
+                    tenants=tenant_sections(self.server))
 
     def _used_mem(self) -> int:
         return sum(db.mem for db in self.server.keyspace.dbs)
+
+    def tenant_sections(self) -> list:
+        """(name, option words, dbs) of every tenant but `default`, for write_rdb."""
+        return tenant_sections(self.server)
 
     # -- SAVE ------------------------------------------------------------------------
 
@@ -279,7 +325,23 @@ class Snapshots:
         return res
 
     def install(self, res: rdb.LoadResult, flush: bool = True) -> None:
-        rdb.install(self.server.keyspace, res, flush)
+        server = self.server
+        rdb.install(server.keyspace, res, flush)
+        reg = getattr(server, "tenants", None)
+        if reg is not None:
+            if flush:
+                for t in list(reg.tenants.values()):
+                    if not t.is_default and t.name not in res.tenants:
+                        for db in t.keyspace.dbs:
+                            db.flush()
+            for name, (words, dbs) in res.tenants.items():
+                t = ensure_tenant(server, name, words)
+                sub = rdb.LoadResult()
+                sub.dbs = dbs
+                rdb.install(t.keyspace, sub, flush)
+            from securekv.tenancy import evict
+            for t in reg.tenants.values():
+                evict.set_tracking(t)       # install put plain dicts in
         self.functions = list(res.functions)
         self.last_load_loaded = res.loaded
         self.last_load_expired = res.expired

@@ -82,11 +82,11 @@ def populate(r: redis.Redis, seed: int = 1) -> None:
     redis.Redis(port=port, db=9).set("db9", "nine")
 
 
-def walk(port: int, ndb: int = 16) -> dict:
+def walk(port: int, ndb: int = 16, **kw) -> dict:
     """Every key of every db: type, full value, PEXPIRETIME and OBJECT ENCODING."""
     out = {}
     for dbi in range(ndb):
-        r = redis.Redis(port=port, db=dbi)
+        r = redis.Redis(port=port, db=dbi, **kw)
         for k in sorted(r.keys("*")):
             t = r.type(k).decode()
             if t == "string":
