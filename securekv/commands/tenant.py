@@ -134,7 +134,6 @@ def tenant_create(c, argv):
     _commit(server, t, sets)
     _audit(c, "create", name, args=argv[3:])
     c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
-    c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     return OK
 
 
@@ -150,7 +149,6 @@ def tenant_set(c, argv):
         # a quota below the usage evicts at once, as CONFIG SET maxmemory does
         evict.evict_to(t, t.maxmemory, t.effective_policy())
     _audit(c, "set", t.name, args=argv[3:])
-    c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     return OK
 
@@ -186,7 +184,6 @@ def tenant_drop(c, argv):
     reg.drop(t)
     refresh(server)
     _audit(c, "drop", t.name, force=force)
-    c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     c.propagate_argv = [list(argv)]     # AOF/replicas carry tenant changes
     return OK
 

@@ -77,17 +77,5 @@ class Tenant:
                 words += [attr.encode(), b"%d" % getattr(self, attr)]
         return words
 
-    def option_words(self) -> list[bytes]:
-        """The settings as TENANT CREATE option words (what RDB/AOF record)."""
-        words = []
-        if self.maxmemory:
-            words += [b"maxmemory", b"%d" % self.maxmemory]
-        if self.policy:
-            words += [b"maxmemory-policy", self.policy.encode()]
-        for attr in ("maxclients", "maxkeys", "maxops"):
-            if getattr(self, attr):
-                words += [attr.encode(), b"%d" % getattr(self, attr)]
-        return words
-
     def has_data(self) -> bool:
         return any(db.data for db in self.keyspace.dbs)
