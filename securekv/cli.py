@@ -160,6 +160,8 @@ Commands:
   version            print the version
   tls dev-certs DIR  write a development CA, server and client certificates
   audit verify|query|tail PATH...   check, search or follow the audit log
+  rdb info FILE      summary of an RDB file (version, aux fields, keys by type per db/tenant)
+  aof check PATH [--fix]   check an AOF directory/manifest/file; --fix truncates a torn tail
 """
 
 
@@ -177,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "audit":
         from securekv.audit.cli import main as audit_cli
         return audit_cli(rest)
+    if cmd in ("rdb", "aof"):
+        from securekv.persistence.cli import main as persistence_cli
+        return persistence_cli(cmd, rest)
     if cmd in ("version", "-v", "--version"):
         print(version_line())
         return 0
