@@ -34,7 +34,9 @@ from securekv import tlsserver as _tlsserver  # noqa: F401,E402  (TLS listener h
 LOG_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 LOG_MARKS = ".-*#"
 # c.gated when the only reason to gate a client is its restricted ACL user (set by
-# the ACL family's update_gate; truthy, so dispatch still calls gate()).
+# the ACL family's update_gate; truthy, so dispatch still calls gate()): the ACL
+# family's gate wrapper then passes allowed commands on the compiled check alone,
+# since of gate()'s steps only the ACL one applies (securekv/commands/acl.py).
 GATE_ACL_ONLY = 2
 
 PROTECTED_MODE_MSG = (
@@ -371,14 +373,6 @@ class Server:
 
     def gate(self, c: Client, cmd, argv) -> bool:
         """The checks between arity and call, in Redis's order. False: rejected/queued."""
-        if c.gated == GATE_ACL_ONLY and not self.gated and "protected" not in cmd.flags:
-            # The common case of a restricted user (authenticated, not in MULTI, not
-            # subscribed, no server-wide check): of the steps below only the ACL applies.
-            err = self.acl_check(c, cmd, argv)
-            if err is None:
-                return True
-            error_reply(c, err, cmd, rejected=True)
-            return False
         if "protected" in cmd.flags and self.protected_error is not None:
             err = self.protected_error(c, cmd)      # DEBUG and enable-debug-command
             if err is not None:

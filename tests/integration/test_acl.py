@@ -563,3 +563,45 @@ def test_keyspace_filtering_for_restricted_users(admin, skv):
     admin.cmd("FLUSHALL")
     c.close()
     d.close()
+
+
+def test_restricted_user_fast_gate_keeps_every_gate_step(admin, skv):
+    """A restricted user's allowed commands skip the full gate only while nothing
+    else applies: MULTI queueing, RESP2 subscribed mode, CLIENT PAUSE, DEBUG
+    protection and rule changes still take effect, and denials are logged."""
+    admin.cmd("ACL", "SETUSER", "fast", "on", ">pw", "+@all", "~key:*", "&*")
+    c = skv.raw()
+    assert c.cmd("AUTH", "fast", "pw") == b"+OK\r\n"
+    assert c.cmd("SET", "key:1", "v") == b"+OK\r\n"
+    assert c.cmd("GET", "key:1") == b"$1\r\nv\r\n"
+    assert c.cmd("MGET", "key:1", "key:2") == b"*2\r\n$1\r\nv\r\n$-1\r\n"
+    assert c.cmd("GET", "other") == b"-NOPERM this user has no permissions to access one of " \
+                                     b"the keys used as arguments\r\n"
+    assert b"other" in admin.cmd("ACL", "LOG", "1")
+    # MULTI: queued, then checked again at EXEC
+    assert c.cmd("MULTI") == b"+OK\r\n"
+    assert c.cmd("GET", "key:1") == b"+QUEUED\r\n"
+    assert c.cmd("EXEC") == b"*1\r\n$1\r\nv\r\n"
+    # RESP2 subscribed mode still restricts commands
+    c.send(encode_command("SUBSCRIBE", "ch"))
+    c.read_reply()
+    assert c.cmd("GET", "key:1").startswith(b"-ERR Can't execute 'get'")
+    c.cmd("UNSUBSCRIBE", "ch")
+    assert c.cmd("GET", "key:1") == b"$1\r\nv\r\n"
+    # DEBUG keeps its enable-debug-command check (the test servers enable it)
+    assert c.cmd("DEBUG", "SLEEP", "0") == b"+OK\r\n"
+    # CLIENT PAUSE WRITE defers the restricted client's write until unpaused
+    assert admin.cmd("CLIENT", "PAUSE", "10000", "WRITE") == b"+OK\r\n"
+    c.send(encode_command("SET", "key:2", "w"))
+    assert admin.cmd("GET", "key:2") == b"$-1\r\n"
+    assert admin.cmd("CLIENT", "UNPAUSE") == b"+OK\r\n"
+    assert c.read_reply() == b"+OK\r\n"
+    # a rule change applies to the next command
+    admin.cmd("ACL", "SETUSER", "fast", "resetkeys", "~other")
+    assert c.cmd("GET", "key:1").startswith(b"-NOPERM")
+    assert c.cmd("GET", "other") == b"$-1\r\n"
+    admin.cmd("ACL", "SETUSER", "fast", "-get")
+    assert c.cmd("GET", "other") == b"-NOPERM this user has no permissions to run the 'get' " \
+                                    b"command\r\n"
+    admin.cmd("FLUSHALL")
+    c.close()
