@@ -141,23 +141,15 @@ def _deny_cmd(cmd, argv):
 
 
 def _one_key_check(idx: int, kv: KeyVerdicts, general, max_argc=None):
-    """The key at argv[idx] (GET, SET, INCR ...), else the general walk."""
+    """The key at argv[idx] (GET, SET, INCR ...) while idx < len(argv) <= max_argc,
+    else the general walk."""
     get = kv.cache.get
     miss = kv.miss
     denied = (DENIED_KEY, idx)
-    if max_argc is not None:
-        def chk(cmd, argv):
-            if idx < len(argv) <= max_argc:
-                k = argv[idx]
-                v = get(k)
-                if v is None:
-                    v = miss(k)
-                return None if v else denied
-            return general(cmd, argv)
-        return chk
+    maxc = 1 << 62 if max_argc is None else max_argc
 
     def chk(cmd, argv):
-        if len(argv) > idx:
+        if idx < len(argv) <= maxc:
             k = argv[idx]
             v = get(k)
             if v is None:
