@@ -6,8 +6,13 @@ integer (string2ll) and there are at most set-max-intset-entries of them,
 intset replies in ascending numeric order (Redis walks the sorted intset), so
 SMEMBERS/SSCAN on small integer sets match Redis byte for byte.
 
-`mem` is a running estimate kept in O(1) per mutation; mutators return the
-delta so callers report it with db.grow().
+`mem` is a running estimate kept in O(1) per mutation (callers report its
+change with db.grow()): the members' bytes objects (MEMBER_OVERHEAD + length:
+a bytes header is 33 bytes and pymalloc rounds to 16) plus the set object and
+its hash table as `set.__sizeof__` reports them (O(1); the table is a power of
+two kept at most 60% full, so per member it swings between ~27 and ~100 bytes
+with the size: a fixed per-member constant cannot follow it). Calibrated
+against RSS growth by bench/memory_calibration.py (README, Memory accounting).
 
 Random access (SPOP, SRANDMEMBER) needs an index a Python set lacks: the first
 random pick builds `_arr` (members in a list) and `_pos` (member -> index),
@@ -22,8 +27,9 @@ import random
 
 from securekv.net.resp import _strict_int
 
-SET_BASE = 216          # an empty Python set object
-MEMBER_OVERHEAD = 33 + 16   # bytes header + the hash table slot
+GC_HEADER = 16              # the set's garbage-collector header (not in __sizeof__)
+MEMBER_OVERHEAD = 33 + 8    # bytes header + average pymalloc rounding (16-byte classes)
+_sizeof = set.__sizeof__    # the object plus its hash table, O(1)
 INDEX_OVERHEAD = 8 + 104    # a list slot + a dict entry of the random-access index
 
 
@@ -39,7 +45,7 @@ class SetValue(set):
     def __init__(self, members=()) -> None:
         super().__init__()
         self.intset = True
-        self.mem = SET_BASE
+        self.mem = _sizeof(self) + GC_HEADER
         self._arr = None
         self._pos = None
         if members:
@@ -51,7 +57,7 @@ class SetValue(set):
     def add_many(self, members, max_intset: int) -> int:
         """Add members; returns how many were new. Keeps encoding and mem current."""
         n = len(self)
-        grow = 0
+        grow = -_sizeof(self)
         intset = self.intset
         add = self.add
         arr = self._arr
@@ -72,14 +78,15 @@ class SetValue(set):
         if intset and len(self) > max_intset:
             intset = False
         self.intset = intset
-        self.mem += grow
+        self.mem += grow + _sizeof(self)
         return added
 
     def add_one(self, m: bytes, max_intset: int) -> bool:
         if m in self:
             return False
+        table = _sizeof(self)
         self.add(m)
-        self.mem += len(m) + MEMBER_OVERHEAD
+        self.mem += len(m) + MEMBER_OVERHEAD + _sizeof(self) - table
         arr = self._arr
         if arr is not None:
             self._pos[m] = len(arr)
@@ -138,7 +145,7 @@ class SetValue(set):
         new = SetValue()
         set.update(new, self)
         new.intset = self.intset
-        new.mem = self.mem
+        new.mem = self.mem - _sizeof(self) + _sizeof(new)
         if self._arr is not None:
             new.mem -= INDEX_OVERHEAD * len(self._arr)
         return new

@@ -18,8 +18,15 @@ import math
 
 from sortedcontainers import SortedList
 
-ZSET_BASE = 400
-MEMBER_OVERHEAD = 33 + 24 + 56 + 24      # key bytes, float, tuple, list/dict slots
+# `mem`, kept in O(1) per mutation: ZSET_BASE (the SortedList and its lists, the
+# GC header) + the dict object and its table as `dict.__sizeof__` reports them
+# (O(1); the table grows by powers of two, so a per-member constant cannot follow
+# it) + per member its bytes object, score float, (score, member) tuple and
+# SortedList slot: MEMBER_OVERHEAD + length. Calibrated against RSS growth by
+# bench/memory_calibration.py (README, Memory accounting).
+ZSET_BASE = 470
+MEMBER_OVERHEAD = 41 + 81   # bytes (33 + rounding); float, 2-tuple and list slot (measured)
+_sizeof = dict.__sizeof__
 LLONG_HALF = (2 ** 63 - 1) // 2
 INF = math.inf
 _nextafter = math.nextafter
@@ -40,7 +47,7 @@ class ZSetValue(dict):
         super().__init__()
         self.sl = SortedList()
         self.listpack = True
-        self.mem = ZSET_BASE
+        self.mem = ZSET_BASE + _sizeof(self)
 
     def __iter__(self):
         for _s, m in self.sl:
@@ -54,7 +61,7 @@ class ZSetValue(dict):
         dict.update(new, self)
         new.sl = SortedList(self.sl)
         new.listpack = self.listpack
-        new.mem = self.mem
+        new.mem = self.mem - _sizeof(self) + _sizeof(new)
         return new
 
     def __reduce__(self):
@@ -71,9 +78,10 @@ class ZSetValue(dict):
                 score = 0.0         # a listpack stores 0 for -0
         if type(member) is not bytes:
             member = bytes(member)
+        table = _sizeof(self)
         dict.__setitem__(self, member, score)
         self.sl.add((score, member))
-        self.mem += len(member) + MEMBER_OVERHEAD
+        self.mem += len(member) + MEMBER_OVERHEAD + _sizeof(self) - table
 
     def update(self, member: bytes, old: float, score: float) -> None:
         """Change the score of an existing member."""
@@ -176,9 +184,11 @@ class ZSetValue(dict):
 
 def _rebuild(pairs, listpack):
     z = ZSetValue()
+    table = _sizeof(z)
     for s, m in pairs:
         dict.__setitem__(z, m, s)
         z.mem += len(m) + MEMBER_OVERHEAD
+    z.mem += _sizeof(z) - table
     z.sl = SortedList(pairs)
     z.listpack = listpack
     return z
@@ -192,7 +202,7 @@ def zset_from_pairs(pairs, limits) -> ZSetValue:
     small = len(pairs) <= limits[0] and all(len(m) <= limits[1] for m, _s in pairs) \
         if len(pairs) <= limits[0] else False
     items = []
-    mem = 0
+    mem = -_sizeof(z)
     for m, s in pairs:
         if small and s == 0.0:
             s = 0.0
@@ -201,7 +211,7 @@ def zset_from_pairs(pairs, limits) -> ZSetValue:
         mem += len(m) + MEMBER_OVERHEAD
     z.sl = SortedList(items)
     z.listpack = small
-    z.mem += mem
+    z.mem += mem + _sizeof(z)
     return z
 
 
