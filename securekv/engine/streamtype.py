@@ -31,7 +31,9 @@ SEQ_MASK = (1 << 64) - 1
 MAX_ID = (1 << 128) - 1
 INVALID_ENTRIES_READ = -1
 
-ENTRY_OVERHEAD = 96        # list slots, the flat list object, the int ID
+# Calibrated against RSS growth (bench/memory_calibration.py, README Memory accounting):
+ENTRY_OVERHEAD = 176       # the flat list object (+GC header), the int ID, ids/vals slots
+ELEMENT_OVERHEAD = 41      # per field/value: a bytes header (33) + pymalloc rounding
 NACK_OVERHEAD = 120
 
 
@@ -194,7 +196,7 @@ class Stream:
         self.vals.append(flat)
         self.last_id = i
         self.entries_added += 1
-        delta = ENTRY_OVERHEAD + size + 8 * len(flat)
+        delta = ENTRY_OVERHEAD + size + ELEMENT_OVERHEAD * len(flat)
         self.mem += delta
         return delta
 
@@ -219,7 +221,7 @@ class Stream:
         self.node_live[n] -= 1
         if self.node_live[n] == 0:
             self._drop_node(n)
-        delta = -(ENTRY_OVERHEAD + _flat_size(flat) + 8 * len(flat))
+        delta = -(ENTRY_OVERHEAD + _flat_size(flat) + ELEMENT_OVERHEAD * len(flat))
         self.mem += delta
         return delta
 
@@ -230,7 +232,7 @@ class Stream:
         size = 0
         for k in range(count):
             flat = vals[k]
-            size += ENTRY_OVERHEAD + _flat_size(flat) + 8 * len(flat)
+            size += ENTRY_OVERHEAD + _flat_size(flat) + ELEMENT_OVERHEAD * len(flat)
         del self.ids[:count]
         del vals[:count]
         self.mem -= size

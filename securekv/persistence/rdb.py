@@ -31,7 +31,8 @@ from securekv.engine.hashtype import HashValue
 from securekv.engine.listtype import ListValue
 from securekv.engine.memory import estimate
 from securekv.engine.settype import SetValue
-from securekv.engine.streamtype import NACK, Consumer, Group, Stream
+from securekv.engine.streamtype import (ELEMENT_OVERHEAD, ENTRY_OVERHEAD, NACK, Consumer, Group,
+                                        Stream)
 from securekv.engine.zsettype import ZSetValue, zset_from_pairs
 from securekv.persistence import encoding as enc
 from securekv.persistence.encoding import FormatError, crc64, put_len, put_string
@@ -717,7 +718,7 @@ def _load_stream(r: Reader, t: int, start: int) -> Stream:
         s.entries_added = length
     if ids and ids[-1] > s.last_id:
         r.fail("Stream last ID smaller than its entries", start)
-    s.mem += sum(96 + sum(map(len, f)) + 8 * len(f) for f in vals)
+    s.mem += sum(ENTRY_OVERHEAD + sum(map(len, f)) + ELEMENT_OVERHEAD * len(f) for f in vals)
     ngroups = r.length()
     for _ in range(ngroups):
         gpos = r.pos
