@@ -81,7 +81,7 @@ class Server:
         self.acl_check = None                       # set by the ACL issue: (c, cmd, argv) -> error | None
         self.oom_check = None                       # set by memory/tenants: (c, cmd) -> error | None
         self.write_check = None                     # set by persistence while writes must be refused (MISCONF): (c, cmd) -> error | None
-        self.before_reply = None                    # set by the AOF: fn() run before client output is written
+        self.before_reply = None                    # set by the AOF: fn(client) -> True when it holds that client's output until its fsync (it flushes the client later)
         self.shutdown_requested: asyncio.Future | None = None
         self.exit_code = 0
         self.cron_handle = None

@@ -246,6 +246,11 @@ def _setup(server) -> None:
             aof.stop()
 
     server.apply_appendonly = apply_appendonly
+
+    def apply_appendfsync(v) -> None:
+        aof.always = v == "always"
+
+    server.apply_appendfsync = apply_appendfsync
     if not hasattr(server, "write_check"):
         server.write_check = None
     server.cron_hooks.append(snap.cron)

@@ -273,8 +273,8 @@ class Client(asyncio.Protocol):
                 self.close_now()
             return
         before = self.server.before_reply
-        if before is not None:
-            before()                    # the AOF reaches the disk before any reply leaves
+        if before is not None and before(self):
+            return                      # held until the AOF's write is on disk (it flushes us)
         data = b"".join(out) if len(out) > 1 else out[0]
         out.clear()
         if self.closing:

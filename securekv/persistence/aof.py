@@ -8,13 +8,29 @@ Inside `dir`/`appenddirname`:
   replaced atomically (temp file, fsync, rename, fsync the directory).
 
 Writes arrive from the propagation seam (`server.propagation_subscribers`:
-(client, db id, [argv, ...]); EXEC already wrapped in MULTI/EXEC, expired keys
-as DEL) and are encoded into a buffer, with a SELECT whenever the db changes
-as Redis does. The buffer reaches the file before any reply leaves the
-server (`server.before_reply`, run by every client flush, and the cron):
-appendfsync always fsyncs there too, so an acknowledged write is on disk,
-and a pipeline's writes share one fsync; everysec leaves fsync to a
-background thread once a second; no leaves it to the kernel.
+(client, db id, [argv, ...], keyspace); EXEC already wrapped in MULTI/EXEC,
+expired/evicted keys as DEL) and are encoded into a buffer, with a SELECT
+whenever the db changes as Redis does, and a `TENANT USE <name>` whenever the
+tenant changes (never while only `default` exists: the file is Redis's).
+TENANT CREATE/SET/DROP are propagated as they ran.
+
+The buffer reaches the file before any reply leaves the server
+(`server.before_reply(client)`, run by every client flush, and the cron).
+appendfsync always: the first flush of an event-loop iteration that finds
+unsynced writes holds its client's output and schedules one call_soon tick;
+every other client flushing in that iteration is held too; the tick writes,
+fsyncs ONCE and flushes the held clients: concurrent clients share one fsync
+and no reply leaves before the write it acknowledges (or shows) is on disk.
+everysec: written before the reply, fsynced by a background thread once a
+second (so a kill -9 loses at most about the last second). no: the kernel.
+
+Tenants (securekv/tenancy/__init__.py): an RDB-preamble base holds them as
+`securekv-tenant` AUX sections; a RESP base as `TENANT CREATE <name> <opts>`,
+`TENANT USE <name>` and its commands. Loading handles the TENANT lines itself
+(no audit): USE switches the loader into the tenant (created when missing),
+CREATE/SET apply the saved settings unless a `tenant` directive declares that
+tenant (the config wins, as redis.conf wins over a CONFIG SET never
+rewritten), DROP removes it. Each file starts in `default`, db 0.
 
 BGREWRITEAOF: the parent first switches writes to a new INCR file (recorded
 in the manifest), then forks; the child writes the new BASE from its
@@ -161,6 +177,13 @@ class AOF:
         self.on = False
         self.fd = -1
         self.buf = bytearray()
+        self.always = server.config["appendfsync"] == "always"   # server.apply_appendfsync
+        self.unsynced = False            # written since the last fsync (always)
+        self.held: dict = {}             # client id -> client whose output waits for the fsync
+        self.tick_pending = False
+        self.fsyncs = 0
+        self.bio_fsync = False           # the everysec thread is in fsync
+        self.rewrite_failures = 0
         self.cur_db = -1
         self.cur_ks = server.keyspace    # the tenant the stream is in (TENANT USE)
         self.base = None                 # (name, seq, 'b')
@@ -267,12 +290,43 @@ class AOF:
         for argv in items:
             encode_argv(buf, argv)
 
-    def before_reply(self) -> None:
-        """Write the buffer (and fsync under `always`) before replies go out."""
-        if not self.buf:
-            return
+    def before_reply(self, c=None) -> bool:
+        """Run by Client.flush before a reply leaves (c) and by the cron (None).
+
+        everysec/no: write the buffer (one write per flush), never hold a reply.
+        always: hold c's output while writes are not on disk (the buffer is not
+        empty, or written but not fsynced) and schedule one `_tick` for this
+        event-loop iteration: it writes and fsyncs once, then flushes every held
+        client. Concurrent clients (and a pipeline's writes) share that fsync,
+        and no reply - not even a read's, which could show an unsynced write -
+        leaves before it. Returns True when c is held."""
+        if not self.buf and not self.unsynced:
+            return False
+        if not self.always:
+            self.write_buffer()
+            return False
+        loop = self.server.loop
+        if c is None or loop is None:
+            self.sync_now()
+            return False
+        self.held[c.id] = c
+        if not self.tick_pending:
+            self.tick_pending = True
+            loop.call_soon(self._tick)
+        return True
+
+    def _tick(self) -> None:
+        self.tick_pending = False
+        self.sync_now()
+        held = self.held
+        self.held = {}
+        for c in held.values():
+            c.flush()
+
+    def sync_now(self) -> None:
+        """Write the buffer and, under `always`, fsync (Redis exits when that fails)."""
         self.write_buffer()
-        if self.server.config["appendfsync"] == "always" and self.last_write_err is None:
+        if self.unsynced and self.always and self.last_write_err is None and self.fd >= 0:
             try:
                 os.fsync(self.fd)
             except OSError as e:
@@ -280,6 +334,8 @@ class AOF:
                 self.server.log_warning(f"Can't persist AOF for fsync error when the AOF fsync "
                                         f"policy is 'always': {e.strerror}. Exiting...")
                 os._exit(1)
+            self.unsynced = False
+            self.fsyncs += 1
 
     def write_buffer(self) -> None:
         data = self.buf
@@ -294,6 +350,7 @@ class AOF:
             self.size += len(data)
             data.clear()
             self.fsync_pending = True
+            self.unsynced = True
             if self.last_write_err is not None:
                 self.last_write_err = None
                 self.server.log_warning("AOF write error looks solved, Redis can write again.")
@@ -312,26 +369,38 @@ class AOF:
         return self.last_write_err
 
     def _fsync_loop(self) -> None:
+        """everysec: fsync in this thread once a second when something was written
+        (Redis's bio fsync job). The lock keeps the fd from being swapped/closed
+        (_open_incr, stop) under an fsync."""
         while not self.stop_event.wait(1.0):
-            fd = self.fd
-            if fd >= 0 and self.fsync_pending and self.server.config["appendfsync"] == "everysec":
+            if not self.fsync_pending or self.server.config["appendfsync"] != "everysec":
+                continue
+            with self.lock:
+                fd = self.fd
+                if fd < 0:
+                    continue
                 self.fsync_pending = False
+                self.bio_fsync = True
                 try:
                     os.fsync(fd)
+                    self.fsyncs += 1
                 except OSError:
                     pass
+                self.bio_fsync = False
 
     # -- files --------------------------------------------------------------------------------
 
     def _open_incr(self, seq: int) -> None:
         name = "%s.%d.incr.aof" % (self.fname(), seq)
         fd = os.open(os.path.join(self.dir(), name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        if self.fd >= 0:
-            try:
-                os.fsync(self.fd)
-            finally:
-                os.close(self.fd)
-        self.fd = fd
+        with self.lock:
+            if self.fd >= 0:
+                try:
+                    os.fsync(self.fd)
+                finally:
+                    os.close(self.fd)
+            self.fd = fd
+            self.unsynced = False
         self.cur_db = -1
         self.cur_ks = self.server.keyspace     # each file starts in `default`
         self.incr.append((name, seq))
@@ -402,14 +471,17 @@ class AOF:
             server.propagation_subscribers.remove(self.feed)
         if getattr(server, "before_reply", None) == self.before_reply:
             server.before_reply = None
-        if self.fd >= 0:
-            try:
-                os.fsync(self.fd)
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = -1
+        with self.lock:
+            if self.fd >= 0:
+                try:
+                    os.fsync(self.fd)
+                except OSError:
+                    pass
+                os.close(self.fd)
+                self.fd = -1
+            self.unsynced = False
         self.stop_event.set()
+        self._tick()                    # release clients held for an fsync
         self.thread = None
         self.on = False
         self.buf.clear()
@@ -423,7 +495,7 @@ class AOF:
         d = self.dir()
         os.makedirs(d, exist_ok=True)
         if self.on:
-            self.before_reply()
+            self.write_buffer()
             try:
                 os.fsync(self.fd)
             except OSError:
@@ -458,6 +530,7 @@ class AOF:
                 pass
             if not ok:
                 self.rewrite_ok = False
+                self.rewrite_failures += 1
                 server.log_warning("Background AOF rewrite terminated with error"
                                    if not by_signal else
                                    "Background AOF rewrite terminated by signal")
@@ -473,13 +546,17 @@ class AOF:
             self._delete_history()
             self.write_manifest()
         self.base_size = os.path.getsize(os.path.join(self.dir(), name))
+        # aof_current_size: the new BASE and the INCR files written since the switch
+        self.size = self.base_size + sum(os.path.getsize(os.path.join(self.dir(), n))
+                                         for n, _s in self.incr)
         self.rewrite_ok = True
+        self.rewrite_failures = 0
         self.rewrites += 1
         server.log_notice("Background AOF rewrite finished successfully")
 
     def cron(self) -> None:
         if self.on:
-            self.write_buffer()
+            self.before_reply(None)
         if self.rewrite_scheduled and not self.snap.child_active():
             if self.rewrite_background():
                 self.rewrite_scheduled = False
@@ -647,6 +724,17 @@ class AOF:
             else -1,
             "aof_last_bgrewrite_status": "ok" if self.rewrite_ok else "err",
             "aof_rewrites": self.rewrites,
+            "aof_rewrites_consecutive_failures": self.rewrite_failures,
             "aof_last_write_status": "ok" if self.last_write_err is None else "err",
         }
+        if self.on:
+            # Redis adds these after module_fork_last_cow_size while AOF is on.
+            out.update({
+                "aof_current_size": self.size,
+                "aof_base_size": self.base_size,
+                "aof_pending_rewrite": int(self.rewrite_scheduled),
+                "aof_buffer_length": len(self.buf),
+                "aof_pending_bio_fsync": int(self.bio_fsync),
+                "aof_delayed_fsync": 0,
+            })
         return out
