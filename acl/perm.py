@@ -18,6 +18,8 @@ users with selectors use the general walk, which shares those matchers.
 
 from __future__ import annotations
 
+import operator
+
 from acl.glob import compile_any, compile_glob
 from acl.rules import PERM_R, PERM_W, Catalog, User
 
@@ -59,16 +61,45 @@ _KEY_CACHE_MAX = 1024          # verdicts kept per selector and access kind
 _KEY_CACHE_LEN = 128           # longer keys are matched every time, not cached
 
 
-class KeyVerdicts:
-    """Whether a key matches some pattern of a selector granting `mask`: one
-    combined regex, memoised in a bounded dict of recent keys (the dict is
-    read directly by the specialised checks: `cache.get(key)` then `miss`)."""
+_GLOB_SPECIAL = frozenset(b"*?[\\")
 
-    __slots__ = ("cache", "fullmatch")
+
+def _plain_test(pats):
+    """A C-level key -> bool for patterns that are all `prefix*` or all literal
+    (no other glob syntax, non-empty prefix): `key.startswith(prefixes)` or
+    `key in literals`, exactly stringmatchlen's answer for them. None otherwise."""
+    prefixes, literals = [], []
+    for p in pats:
+        body = p[:-1] if p[-1:] == b"*" else p
+        if _GLOB_SPECIAL.intersection(body):
+            return None
+        if body is p:
+            literals.append(p)
+        elif body:
+            prefixes.append(body)
+        else:
+            return None             # a bare `*`: no empty keys, leave it to the regex
+    if prefixes and not literals:
+        return operator.methodcaller("startswith", tuple(prefixes))
+    if literals and not prefixes:
+        return frozenset(literals).__contains__
+    return None
+
+
+class KeyVerdicts:
+    """Whether a key matches some pattern of a selector granting `mask`. The
+    specialised checks read `get(key)`: True/False, or None for "not known yet",
+    then call `miss(key)`. `get` is one C call that always answers when every
+    pattern is `prefix*` or every pattern literal (`~key:*`, `~a ~b`); otherwise
+    it reads a bounded dict of recent verdicts over one combined regex."""
+
+    __slots__ = ("cache", "fullmatch", "get")
 
     def __init__(self, patterns, mask: int) -> None:
+        pats = [p for p, f in patterns if f & mask == mask]
         self.cache: dict = {}
-        self.fullmatch = compile_any(p for p, f in patterns if f & mask == mask)
+        self.fullmatch = compile_any(pats)
+        self.get = (pats and _plain_test(pats)) or self.cache.get
 
     def miss(self, key) -> bool:
         v = self.fullmatch(key) is not None
@@ -80,7 +111,7 @@ class KeyVerdicts:
         return v
 
     def __call__(self, key) -> bool:
-        v = self.cache.get(key) if type(key) is bytes else None
+        v = self.get(key) if type(key) is bytes else None
         return self.miss(key) if v is None else v
 
 
@@ -143,7 +174,7 @@ def _deny_cmd(cmd, argv):
 def _one_key_check(idx: int, kv: KeyVerdicts, general, max_argc=None):
     """The key at argv[idx] (GET, SET, INCR ...) while idx < len(argv) <= max_argc,
     else the general walk."""
-    get = kv.cache.get
+    get = kv.get
     miss = kv.miss
     denied = (DENIED_KEY, idx)
     maxc = 1 << 62 if max_argc is None else max_argc
@@ -161,7 +192,7 @@ def _one_key_check(idx: int, kv: KeyVerdicts, general, max_argc=None):
 
 def _keys_check(extract, kv: KeyVerdicts):
     """Every key the extractor returns (MGET, DEL, MSET ...) against one matcher."""
-    get = kv.cache.get
+    get = kv.get
     miss = kv.miss
 
     def chk(cmd, argv):

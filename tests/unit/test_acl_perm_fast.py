@@ -100,3 +100,16 @@ def test_random_users_many_keys():
         k = rnd.choice([b"key:", b"r", b"w", b"kex:"]) + str(rnd.randrange(3000)).encode()
         assert perm.check(get, [b"get", k]) == perm.general(get, [b"get", k])
         assert perm.check(set_, [b"set", k, b"v"]) == perm.general(set_, [b"set", k, b"v"])
+
+
+def test_plain_pattern_tests_agree_with_stringmatch():
+    pats_sets = [[b"key:*"], [b"a*", b"bc*"], [b"x", b"y"], [b"a*", b"x"], [b"*"], [b"k?y*"],
+                 [b"a\\*"], [b""], [b"a**"], [b"ab*", b""], [b"[a]*"]]
+    keys = [b"", b"a", b"ab", b"abc", b"key:", b"key:1", b"x", b"y", b"xy", b"bc", b"bcd",
+            b"a*", b"k?y", b"kay", b"*", b"a\\"]
+    for pats in pats_sets:
+        kv = KeyVerdicts([(p, PERM_R | PERM_W) for p in pats], PERM_W)
+        for k in keys:
+            assert kv(k) == any(stringmatch(p, k) for p in pats), (pats, k)
+    kv = KeyVerdicts([(b"key:*", PERM_R)], PERM_R)   # a prefix test: no cache needed
+    assert kv(b"key:1") and kv.get(b"key:2") is True and not kv.cache
