@@ -10,6 +10,18 @@ throttling, keyspace filtering helpers and the audit hooks
 
 Password verification that needs argon2 runs in a thread: AUTH parks the
 client like a blocked client and answers when the thread is done.
+
+securekv's `tenant=<name>` rule (acl/ keeps it as opaque user metadata) binds
+a user to a tenant through securekv/tenancy/registry.py: SETUSER, DELUSER,
+ACL LOAD and `user` lines push it (`tenant=default` and `reset` unbind; users
+without the rule keep their binding), GETUSER/LIST/SAVE render what the
+registry holds (GETUSER adds a `tenant` field only for a non-default tenant,
+so without tenants every reply is Redis's). The default user stays in the
+default tenant.
+
+The hot path: a client whose only reason to be gated is a restricted user has
+c.gated == GATE_ACL_ONLY and make_acl_gate passes its allowed commands on the
+user's compiled per-command check (acl/perm.py) without the rest of the gate.
 """
 
 from __future__ import annotations
