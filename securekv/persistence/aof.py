@@ -170,6 +170,33 @@ def _rewrite_dbs(f, out: bytearray, dbs) -> None:
                 out.clear()
 
 
+def parse_manifest(data: bytes):
+    """(base (name, seq) | None, [incr (name, seq)], [history (name, seq)]) from
+    a manifest's bytes; raises AOFError naming the line."""
+    base, incr, hist = None, [], []
+    for lineno, line in enumerate(data.split(b"\n"), 1):
+        line = line.strip()
+        if not line or line.startswith(b"#"):
+            continue
+        parts = line.split()
+        kv = dict(zip(parts[0::2], parts[1::2]))
+        try:
+            name = kv[b"file"].decode()
+            seq = int(kv[b"seq"])
+            typ = kv[b"type"]
+        except (KeyError, ValueError, UnicodeDecodeError):
+            raise AOFError(f"Invalid AOF manifest file format at line {lineno}") from None
+        if typ == b"b":
+            base = (name, seq)
+        elif typ == b"i":
+            incr.append((name, seq))
+        elif typ == b"h":
+            hist.append((name, seq))
+        else:
+            raise AOFError(f"Unknown AOF file type at manifest line {lineno}")
+    return base, incr, hist
+
+
 class AOF:
     def __init__(self, server, snap) -> None:
         self.server = server
@@ -222,29 +249,8 @@ class AOF:
         path = self.manifest_path()
         if not os.path.exists(path):
             return False
-        base, incr, hist = None, [], []
         with open(path, "rb") as f:
-            for lineno, line in enumerate(f.read().split(b"\n"), 1):
-                line = line.strip()
-                if not line or line.startswith(b"#"):
-                    continue
-                parts = line.split()
-                kv = dict(zip(parts[0::2], parts[1::2]))
-                try:
-                    name = kv[b"file"].decode()
-                    seq = int(kv[b"seq"])
-                    typ = kv[b"type"]
-                except (KeyError, ValueError):
-                    raise AOFError(f"Invalid AOF manifest file format at line {lineno}") from None
-                if typ == b"b":
-                    base = (name, seq)
-                elif typ == b"i":
-                    incr.append((name, seq))
-                elif typ == b"h":
-                    hist.append((name, seq))
-                else:
-                    raise AOFError(f"Unknown AOF file type at manifest line {lineno}")
-        self.base, self.incr, self.history = base, incr, hist
+            self.base, self.incr, self.history = parse_manifest(f.read())
         return True
 
     def write_manifest(self) -> None:

@@ -25,7 +25,7 @@ from securekv.engine.settype import SetValue
 from securekv.engine.streamtype import Stream
 from securekv.engine.zsettype import ZSetValue
 from securekv.persistence import rdb
-from securekv.persistence.aof import MANIFEST_SUFFIX, AOFError, parse_commands
+from securekv.persistence.aof import MANIFEST_SUFFIX, AOFError, parse_commands, parse_manifest
 
 USAGE = """Usage: securekv rdb info FILE
        securekv aof check PATH [--fix]     (PATH: AOF directory, manifest or file)"""
@@ -162,22 +162,9 @@ def aof_parts(path: str) -> list[str]:
     if not path.endswith(MANIFEST_SUFFIX):
         return [path]
     d = os.path.dirname(path)
-    base, incr = None, []
     with open(path, "rb") as f:
-        for lineno, line in enumerate(f.read().split(b"\n"), 1):
-            line = line.strip()
-            if not line or line.startswith(b"#"):
-                continue
-            parts = line.split()
-            kv = dict(zip(parts[0::2], parts[1::2]))
-            if b"file" not in kv or b"type" not in kv or b"seq" not in kv:
-                raise AOFError(f"Invalid AOF manifest file format at line {lineno}")
-            name = os.path.join(d, kv[b"file"].decode("utf-8", "surrogateescape"))
-            if kv[b"type"] == b"b":
-                base = name
-            elif kv[b"type"] == b"i":
-                incr.append((int(kv[b"seq"]), name))
-    return ([base] if base else []) + [n for _s_, n in sorted(incr)]
+        base, incr, _hist = parse_manifest(f.read())
+    return ([os.path.join(d, base[0])] if base else []) + [os.path.join(d, n) for n, _s in incr]
 
 
 def aof_check(args: list[str]) -> int:

@@ -15,6 +15,12 @@ raises RDBError naming the offset of the problem.
 
 Values are built with the engine's types (engine/*type.py) and take the
 encoding Redis would give them after loading under the current limits.
+
+Tenants (securekv/tenancy/__init__.py): after the default tenant's databases,
+each other tenant is an AUX field `securekv-tenant` = `<name> <TENANT CREATE
+option words>` followed by its own SELECTDB/RESIZEDB/key records; the loader
+switches its target on that field (LoadResult.tenants). With only `default`
+nothing of this is written: the file is byte for byte Redis's.
 """
 
 from __future__ import annotations
