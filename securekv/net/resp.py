@@ -53,7 +53,6 @@ UNAUTH_MAX_BULK = 16384
 # elements; harmless, but it runs what Redis would refuse. Maps and pushes
 # come back as dict/PushNotification and are refused by a type check.)
 # About 0.15 us per request in all; a false positive only costs the Python path.
-_HIREDIS_UNSAFE = re.compile(rb"\r\n[+=~%>|]").search
 _BIG_ARRAY = re.compile(rb"\*[0-9]{7}").search
 _BIG_AGGREGATE = re.compile(rb"[~>|][0-9]{7}").search
 
@@ -134,7 +133,7 @@ class RequestParser:
         if self._dead:
             return [], None
         if (self._buf is None and data[:1] == b"*" and not self.auth_required
-                and _HIREDIS_UNSAFE(data) is None and _BIG_ARRAY(data) is None
+                and _BIG_ARRAY(data) is None
                 and (not (b"~" in data or b">" in data or b"|" in data)
                      or _BIG_AGGREGATE(data) is None)):
             return self._feed_fast(data)
@@ -157,45 +156,45 @@ class RequestParser:
                 # raises TypeError for anything else hiredis may return: an
                 # integer, nil, error or nested array, or a bare bulk string.
                 if type(req) is not list or not req:
-                    return self._resync(data, out)
+                    return self._resync_all(data)
                 join(req)
                 append(req)
         except (hiredis.ProtocolError, TypeError):
-            return self._resync(data, out)
-        if not reader.has_data():
-            # Nothing unparsed is buffered: either on a request boundary, or
-            # between the elements of a partly received array (has_data() cannot
-            # tell). Probe with an empty array: on a boundary it comes back as
-            # the request [] and leaves the reader clean; inside an array it
-            # is swallowed as an element (that reader is then discarded). A read
-            # that ends inside a header ("*", "*1\r") makes the probe a protocol
-            # error: also "not on a boundary" (this once escaped and killed the
-            # connection when a TCP segment ended just after a '*').
-            reader.feed(b"*0\r\n")
-            try:
-                if reader.gets() == []:
-                    return out, None
-            except hiredis.ProtocolError:
-                pass
-        # The read ends inside a request: hand its tail to the Python parser.
-        return self._resync(data, out)
-
-    def _resync(self, data: bytes, out: list):
-        """Move what hiredis has not returned as requests to the Python parser."""
-        consumed = 0
+            return self._resync_all(data)
+        # hiredis parses replies, so it also accepts what Redis refuses in a
+        # request: `+simple` elements in place of `$bulk`, a top-level `~set` or
+        # `>push` instead of `*`, non-canonical lengths. Each of those changes
+        # where the requests start in `data` compared with the canonical
+        # encoding of what came back. So walk the canonical wire lengths: every
+        # request must start with '*', and the walk must land on the end of
+        # the read (all complete) or on the '*' of a partial request whose
+        # tail goes to the Python parser. Anything else: the whole read goes to
+        # the Python parser, which is the reference and gives Redis's error.
+        pos = 0
+        n = len(data)
         for req in out:
-            consumed += _wire_len(req)
-        self._reader = hiredis.Reader()
-        if consumed > len(data):   # a non-canonical length hiredis tolerated
-            self._dead = True
-            return out, ProtocolError("invalid bulk length")
-        if consumed == len(data):
+            if pos >= n or data[pos] != 42:
+                return self._resync_all(data)
+            pos += _wire_len(req)
+        if pos == n:
             return out, None
+        if pos > n or data[pos] != 42:
+            return self._resync_all(data)
+        # The read ends inside a request: hand its tail to the Python parser.
+        self._reader = hiredis.Reader()
         self._buf = bytearray()
         self._pos = 0
-        more, err = self._feed_slow(memoryview(data)[consumed:])
+        more, err = self._feed_slow(memoryview(data)[pos:])
         out.extend(more)
         return out, err
+
+    def _resync_all(self, data: bytes):
+        """Parse this whole read with the Python parser (a fresh hiredis reader
+        serves the next read on a boundary)."""
+        self._reader = hiredis.Reader()
+        self._buf = bytearray()
+        self._pos = 0
+        return self._feed_slow(data)
 
     # -- reference path: Python, as Redis ---------------------------------
 
