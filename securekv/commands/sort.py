@@ -192,6 +192,8 @@ def _sort(c, argv, readonly: bool):
 
     if dontsort and tn == b"set" and (storekey is not None or getattr(c, "in_script", False)):
         dontsort, alpha, sortby = False, True, None      # a deterministic order
+    if tn == b"zset" and getattr(v, "listpack", False):
+        v.listpack = False          # Redis converts sorted sets to skiplist for SORT (sticky)
 
     vlen = len(v)
     start = limit_start if limit_start > 0 else 0
