@@ -249,6 +249,8 @@ def _setup(server) -> None:
 
     def apply_appendfsync(v) -> None:
         aof.always = v == "always"
+        if aof.always:
+            aof.unsynced = aof.fsync_pending    # written under everysec, not yet fsynced
 
     server.apply_appendfsync = apply_appendfsync
     if not hasattr(server, "write_check"):

@@ -306,10 +306,11 @@ class AOF:
         client. Concurrent clients (and a pipeline's writes) share that fsync,
         and no reply - not even a read's, which could show an unsynced write -
         leaves before it. Returns True when c is held."""
-        if not self.buf and not self.unsynced:
-            return False
         if not self.always:
-            self.write_buffer()
+            if self.buf:
+                self.write_buffer()
+            return False
+        if not self.buf and not self.unsynced:
             return False
         loop = self.server.loop
         if c is None or loop is None:
@@ -618,6 +619,17 @@ class AOF:
         c.name = b"aof-loader"
         files = ([self.base] if self.base else []) + list(self.incr)
         self.loading = True
+        # Like Redis's loading: no quota, eviction or rate limit while replaying.
+        # Tenant settings found in the files wait in `tenant_settings_pending`
+        # (snapshot.ensure_tenant) and apply once everything is loaded.
+        reg = getattr(server, "tenants", None)
+        saved = {}
+        if reg is not None:
+            for t in reg.tenants.values():
+                saved[t.name] = (t.maxmemory, t.maxkeys, t.maxops)
+                t.maxmemory = t.maxkeys = t.maxops = 0
+            server.tenant_settings_pending = {}
+            server.oom_check = None
         try:
             for i, (name, _seq) in enumerate(files):
                 path = os.path.join(d, name)
@@ -637,6 +649,21 @@ class AOF:
         finally:
             self.loading = False
             self._use_tenant(c, b"default")
+            if reg is not None:
+                self._apply_tenant_settings(saved)
+
+    def _apply_tenant_settings(self, saved: dict) -> None:
+        from securekv.commands.tenant import refresh
+        server = self.server
+        pending = server.__dict__.pop("tenant_settings_pending", {})
+        for name, (mm, mk, mo) in saved.items():
+            t = server.tenants.get(name)
+            if t is not None:
+                t.maxmemory, t.maxkeys, t.maxops = mm, mk, mo
+        for name, words in pending.items():
+            if server.tenants.get(name) is not None:
+                ensure_tenant(server, name, words)
+        refresh(server)
 
     def _use_tenant(self, c, name: bytes) -> None:
         from securekv.tenancy.registry import switch
@@ -661,6 +688,8 @@ class AOF:
         if sub == b"use":
             self._use_tenant(c, name)
         elif sub in (b"create", b"set"):
+            if sub == b"create":
+                getattr(self.server, "tenant_settings_pending", {}).pop(name, None)
             ensure_tenant(self.server, name, argv[3:])
         elif sub == b"drop":
             reg = self.server.tenants
@@ -671,6 +700,7 @@ class AOF:
                 self._use_tenant(c, b"default")
             for db in t.keyspace.dbs:
                 db.flush()
+            getattr(self.server, "tenant_settings_pending", {}).pop(name, None)
             if name not in config_tenants(self.server):
                 reg.drop(t)
 

@@ -93,6 +93,11 @@ def ensure_tenant(server, name: bytes, words=None, *, settings: bool = True):
     t = reg.get(name)
     if t is None:
         t = reg.create(name)
+    pending = getattr(server, "tenant_settings_pending", None)
+    if pending is not None:             # an AOF is loading: settings apply at its end
+        if words and not t.is_default:
+            pending.setdefault(name, []).extend(words)
+        return t
     if settings and words and name not in config_tenants(server) and not t.is_default:
         try:
             _commit(server, t, apply_options(server, t, list(words)))

@@ -171,3 +171,57 @@ def test_redis_dump_loads_into_default_with_tenants_configured():
         s.start()
         assert walk(s.port, 4) == expected
         assert walk(s.port, 4, username="ua", password="pa") == {}
+
+
+def test_evicted_keys_and_debug_reload_stay_in_their_tenant():
+    args = MODES["aof-preamble"]
+    with ServerProcess(args=args, conf_text=USERS) as s:
+        r = s.client()
+        r.execute_command("TENANT", "CREATE", "a")
+        r.execute_command("TENANT", "CREATE", "b", "MAXMEMORY", "40kb",
+                          "MAXMEMORY-POLICY", "allkeys-random")
+        ub = as_user(s.port, "ub")
+        for i in range(300):
+            r.set(f"e{i}", "d" * 100)
+            ub.set(f"e{i}", "b" * 100)
+        info = r.execute_command("TENANT", "INFO", "b")
+        m = dict(zip(info[0::2], info[1::2])) if isinstance(info, list) else info
+        assert m[b"evicted-keys"] > 0               # evictions propagated as DELs ...
+        expected = tenant_walks(s.port)
+        assert len(expected["default"]) == 300      # ... that never touched default
+        assert r.execute_command("DEBUG", "RELOAD") == b"OK"
+        got = tenant_walks(s.port)
+        assert sorted(got["b"]) == sorted(expected["b"]), (len(got["b"]), len(expected["b"]))
+        assert got == expected
+    with ServerProcess(cwd=s.dir, args=args, conf_text=USERS) as s2:
+        got = tenant_walks(s2.port)
+        assert sorted(got["b"]) == sorted(expected["b"]), (len(got["b"]), len(expected["b"]))
+        assert got == expected
+
+
+@pytest.mark.parametrize("mode", ["aof-preamble", "aof-resp"])
+def test_aof_replay_is_not_rate_limited_or_evicted(mode):
+    """Loading replays without quotas, evictions or maxops (like Redis's loading);
+    the settings apply once loaded."""
+    args = MODES[mode]
+    with ServerProcess(args=args, conf_text=USERS + "tenant a\n") as s:
+        r = s.client()
+        r.execute_command("TENANT", "CREATE", "b")
+        r.execute_command("TENANT", "USE", "b")
+        for i in range(60):
+            r.set(f"k{i}", i)
+        r.execute_command("TENANT", "USE", "a")
+        for i in range(60):
+            r.set(f"k{i}", i)
+        r.execute_command("TENANT", "USE", "default")
+        expected = {t: len(w) for t, w in tenant_walks(s.port).items()}
+        r.execute_command("TENANT", "SET", "b", "MAXOPS", "20")
+    assert expected == {"default": 0, "a": 60, "b": 60}
+    conf = USERS + "tenant a maxops 20\n"        # the restart's config limits a too
+    with ServerProcess(cwd=s.dir, args=args, conf_text=conf) as s2:
+        r2 = s2.client()
+        r2.execute_command("TENANT", "USE", "a")
+        assert r2.dbsize() == 60
+        r2.execute_command("TENANT", "USE", "b")
+        assert r2.dbsize() == 60
+        assert settings(r2, "a")[b"maxops"] == 20 and settings(r2, "b")[b"maxops"] == 20
