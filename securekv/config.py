@@ -1238,6 +1238,12 @@ directive("audit-rotate-size", _size(0, LLONG_MAX, memory=True), 100 * 1024 * 10
               "named <audit-file>.<UTC time>-<last sequence number>.")
 directive("audit-rotate-interval", Int(0, INT_MAX), 86400, section="audit", redis=False,
           doc="Rotate the audit file when it is this many seconds old (0: never).")
+directive("audit-max-pending-records", Int(1, INT_MAX), 100000, section="audit", redis=False,
+          doc="Most records waiting for the writer thread (a bound on memory when audited "
+              "commands outrun the disk). Beyond it audit-on-failure applies: fail-closed "
+              "refuses audited commands (-MISCONF) until the backlog is down to half; "
+              "fail-open drops and counts records. Either way an audit.failure record tells "
+              "what happened once the backlog drains.")
 
 # Redis's hidden directives (CONFIG GET by exact name only)
 for _name, _type, _def in (

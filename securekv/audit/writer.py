@@ -13,10 +13,13 @@ header, names the previous file and its last chain value.
 Failures (ENOSPC, EIO, the file or its directory removed): a batch that could
 not be written is cut back off the file (ftruncate to the size before it) and
 neither the sequence nor the chain advance. fail-closed keeps the records
-(up to MAX_PENDING) and retries once a second; fail-open drops and counts
+(up to audit-max-pending-records) and retries once a second; fail-open drops and counts
 them. On recovery an `audit.failure` record tells what happened (error,
 since, records dropped). The server polls `failed` from its cron and gates
 commands (see hooks.py).
+
+The backlog (`backlog()`: records submitted but not yet written or dropped)
+is bounded by the caller (Audit.flush, audit-max-pending-records).
 
 A removed file is noticed within a second (its inode no longer at the path):
 the writer starts a new file there, whose header names the missing one.
@@ -32,16 +35,16 @@ import time
 
 from securekv.audit import record as R
 
-MAX_PENDING = 100000        # records kept while writing fails (fail-closed)
+MAX_PENDING = 100000        # default of audit-max-pending-records
 TICK = 1.0                  # seconds between fsync/health/rotation checks
 
 
 class Settings:
     __slots__ = ("path", "fsync_always", "rotate_size", "rotate_interval", "hkey",
-                 "fail_closed", "server_info")
+                 "fail_closed", "server_info", "max_pending")
 
     def __init__(self, path, fsync_always=False, rotate_size=0, rotate_interval=0, hkey=None,
-                 fail_closed=True, server_info=None):
+                 fail_closed=True, server_info=None, max_pending=MAX_PENDING):
         self.path = path
         self.fsync_always = fsync_always
         self.rotate_size = rotate_size
@@ -49,6 +52,7 @@ class Settings:
         self.hkey = hkey
         self.fail_closed = fail_closed
         self.server_info = server_info or {}
+        self.max_pending = max_pending
 
 
 class Writer:
@@ -73,6 +77,8 @@ class Writer:
         self.adopted = False       # state taken from an existing file or written by us
         self.head = (0, R.ZERO_CHAIN)   # (seq, chain) of the last record written, one object
         self.pending: list = []
+        self.submitted = 0         # records handed to submit (loop-owned)
+        self.taken = 0             # of those, written or kept/dropped (thread-owned)
         # counters (read by the loop)
         self.records = 0
         self.bytes = 0
@@ -92,7 +98,12 @@ class Writer:
         self.thread.start()
 
     def submit(self, batch: list) -> None:
+        self.submitted += len(batch)
         self.q.put(("batch", batch))
+
+    def backlog(self) -> int:
+        """Records submitted and not yet written (or dropped), plus those kept for a retry."""
+        return self.submitted - self.taken + len(self.pending)
 
     def configure(self, settings: Settings) -> None:
         self.q.put(("settings", settings))
@@ -128,10 +139,12 @@ class Writer:
             batch = []
             waiters = []
             stop = False
+            taken = 0
             while item is not None:
                 kind, arg = item
                 if kind == "batch":
                     batch.extend(arg)
+                    taken += len(arg)
                 elif kind == "sync":
                     waiters.append(arg)
                 elif kind == "close":
@@ -150,6 +163,7 @@ class Writer:
                     item = None
             if batch:
                 self._write(batch)
+            self.taken += taken
             now = time.monotonic()
             if now >= next_tick or stop or waiters:
                 self._tick(stop or bool(waiters))
@@ -218,7 +232,7 @@ class Writer:
         if not records:
             return
         if self.s.fail_closed:
-            room = max(MAX_PENDING - len(self.pending), 0)
+            room = max(self.s.max_pending - len(self.pending), 0)
             self.pending.extend(records[:room])
             if room < len(records):
                 self.dropped += len(records) - room
@@ -245,6 +259,9 @@ class Writer:
             self.dirty = False
             self.last_fsync = time.monotonic()
         except OSError as e:
+            if e.errno == errno.EINVAL:     # a FIFO or device (a log shipper): nothing to sync
+                self.dirty = False
+                return
             self._fail("fsync", e)
 
     def _read_tail(self, path: str) -> tuple[bytes, bytes, int]:

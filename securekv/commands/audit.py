@@ -18,6 +18,11 @@ Records are buffered per loop tick and handed to the writer thread
 audit-on-failure is fail-closed, `server.audit_gate` refuses the commands
 that would produce records (-MISCONF) until the writer recovers; CONFIG SET of
 audit-* directives stays allowed so an operator can repair the setting.
+
+The writer's backlog is bounded by audit-max-pending-records (checked in
+`flush`, once per tick): beyond it fail-closed gates audited commands the same
+way until the backlog is down to half, fail-open drops the tick's excess records
+and counts them; an audit.failure record summarises the episode once drained.
 """
 
 from __future__ import annotations
@@ -116,6 +121,11 @@ class Audit:
         self.actors: dict = {}           # client id -> (identity key, actor dict)
         self.config_changed: list | None = None
         self.started = False
+        self.max_pending = 100000
+        self.overflow = False            # the backlog went over audit-max-pending-records
+        self.overflow_since = 0.0
+        self.overflow_dropped = 0        # records dropped for the bound (fail-open), total
+        self.overflow_episode = 0        # ... in the current episode
 
     # -- settings ----------------------------------------------------------------------
 
@@ -129,7 +139,7 @@ class Audit:
                         cfg["audit-rotate-interval"], self.hkey,
                         cfg["audit-on-failure"] == "fail-closed",
                         {"server": "securekv", "version": securekv.__version__,
-                         "pid": self.server.pid})
+                         "pid": self.server.pid}, cfg["audit-max-pending-records"])
 
     def load_key(self) -> None:
         path = self.server.config["audit-hmac-key-file"]
@@ -233,10 +243,48 @@ class Audit:
             self.buf = []
             if self.writer is None and self.enabled:
                 self.start_writer()
-            if self.writer is not None:
-                self.writer.submit(buf)
+            w = self.writer
+            if w is not None:
+                backlog = w.backlog()
+                if backlog + len(buf) > self.max_pending:
+                    buf = self.overflowed(buf, backlog)
+                if buf:
+                    w.submit(buf)
         if not self.enabled and self.writer is not None:
             self.stop_writer()
+
+    def overflowed(self, buf: list, backlog: int) -> list:
+        """The backlog would exceed audit-max-pending-records: the records to submit."""
+        server = self.server
+        if not self.overflow:
+            self.overflow = True
+            self.overflow_since = time.time()
+            self.overflow_episode = 0
+            server.log_warning(
+                f"audit backlog over audit-max-pending-records ({self.max_pending}): "
+                + ("refusing audited commands until it drains" if self.fail_closed
+                   else "dropping records until it drains"))
+        if self.fail_closed:
+            if server.audit_gate is None and self.enabled:
+                server.audit_gate = self.gate
+                server.update_server_gate()
+            return buf              # never drop: the gate stops the producers
+        room = max(self.max_pending - backlog, 0)
+        dropped = len(buf) - room
+        self.overflow_dropped += dropped
+        self.overflow_episode += dropped
+        return buf[:room]
+
+    def overflow_drained(self, w) -> None:
+        self.overflow = False
+        self.server.log_notice("audit backlog drained")
+        self.push({"event": "audit.failure", "outcome": "failure", "time": time.time(),
+                   "reason": "backlog exceeded audit-max-pending-records (%d)" % self.max_pending,
+                   "details": {"since": R.rfc3339(self.overflow_since),
+                               "dropped": self.overflow_episode,
+                               "dropped_total": w.dropped + self.overflow_dropped,
+                               "policy": "fail-closed" if self.fail_closed else "fail-open"}},
+                  force=True)
 
     # -- record parts --------------------------------------------------------------------
 
@@ -476,7 +524,12 @@ class Audit:
         if kind[0] in ("write", "command") and not self.in_scope(c):
             return None
         w = self.writer
-        return FAIL_CLOSED % (w.last_error if w is not None else "not running")
+        if w is None:
+            return FAIL_CLOSED % "not running"
+        if not w.failed and self.overflow:
+            return FAIL_CLOSED % ("backlog over audit-max-pending-records (%d)"
+                                  % self.max_pending)
+        return FAIL_CLOSED % w.last_error
 
     def state_changed(self) -> None:
         """From the writer thread: failed/recovered (fail-closed acts at once)."""
@@ -493,7 +546,12 @@ class Audit:
         while msgs:
             server.log_warning(msgs.pop(0))
         w = self.writer
-        want = self.gate if (w is not None and w.failed and self.fail_closed
+        if self.overflow and (w is None or w.backlog() <= self.max_pending // 2):
+            if w is None:
+                self.overflow = False
+            else:
+                self.overflow_drained(w)
+        want = self.gate if (w is not None and (w.failed or self.overflow) and self.fail_closed
                              and self.enabled) else None
         if (server.audit_gate is None) != (want is None):
             server.audit_gate = want
@@ -523,8 +581,11 @@ class Audit:
             ("audit_chain_alg", "hmac-sha256" if self.hkey else "sha256"),
             ("audit_records_written", w.records if w is not None else 0),
             ("audit_bytes_written", w.bytes if w is not None else 0),
-            ("audit_records_dropped", w.dropped if w is not None else 0),
-            ("audit_records_pending", (len(w.pending) if w is not None else 0) + len(self.buf)),
+            ("audit_records_dropped", (w.dropped if w is not None else 0)
+             + self.overflow_dropped),
+            ("audit_records_pending", (w.backlog() if w is not None else 0) + len(self.buf)),
+            ("audit_max_pending_records", self.max_pending),
+            ("audit_backlog_exceeded", int(self.overflow)),
             ("audit_write_errors", w.write_errors if w is not None else 0),
             ("audit_last_error", (w.last_error if w is not None else "") or "none"),
             ("audit_rotations", w.rotations if w is not None else 0),
@@ -652,13 +713,14 @@ def _setup(server) -> None:
     from securekv.config import claim
     claim("audit-enabled", "audit-file", "audit-events", "audit-data-scope", "audit-keys",
           "audit-fsync", "audit-on-failure", "audit-hmac-key-file", "audit-rotate-size",
-          "audit-rotate-interval")
+          "audit-rotate-interval", "audit-max-pending-records")
     a = server.audit = Audit(server)
     try:
         a.load_key()
     except ConfigError as e:
         raise SystemExit("*** FATAL CONFIG ERROR: " + e.message) from None
     a.enabled = server.config["audit-enabled"]
+    a.max_pending = server.config["audit-max-pending-records"]
     a.load_classes()
     if not hasattr(server, "audit_hooks"):
         server.audit_hooks = []
@@ -706,6 +768,7 @@ def _setup(server) -> None:
 
     def apply_writer(_v=None):
         a.fail_closed = server.config["audit-on-failure"] == "fail-closed"
+        a.max_pending = server.config["audit-max-pending-records"]
         if a.writer is not None:
             a.writer.configure(a.settings())
 
@@ -722,6 +785,7 @@ def _setup(server) -> None:
     server.apply_audit_on_failure = apply_writer
     server.apply_audit_rotate_size = apply_writer
     server.apply_audit_rotate_interval = apply_writer
+    server.apply_audit_max_pending_records = apply_writer
     server.apply_audit_hmac_key_file = apply_key
 
     from securekv.commands import server as srvmod

@@ -320,3 +320,74 @@ def test_throttled_authentication(tmp_path):
         c.close()
         with open(path, "rb") as fh:
             assert SECRET.encode() not in fh.read()
+
+
+class FifoReader:
+    """Reads a FIFO in a thread (the audit writer's open and writes block until then)."""
+
+    def __init__(self, path):
+        import threading
+        self.path, self.data = path, b""
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        with open(self.path, "rb") as f:
+            while True:
+                chunk = f.read1(65536)
+                if not chunk:
+                    return
+                self.data += chunk
+
+    def records(self):
+        return [json.loads(x) for x in self.data.splitlines()]
+
+
+@pytest.mark.parametrize("policy", ["fail-closed", "fail-open"])
+def test_backlog_bound(tmp_path, policy):
+    """audit-max-pending-records: the writer is stalled on a FIFO nobody reads, so
+    the backlog only grows; fail-closed refuses audited commands until it drains,
+    fail-open drops and counts; an audit.failure record tells afterwards."""
+    with ServerProcess(["--enable-protected-configs", "yes", "--audit-on-failure", policy,
+                        "--audit-events", "default command"]) as s:
+        c = s.client()
+        fifo = os.path.join(s.dir, "stalled.fifo")
+        os.mkfifo(fifo)
+        assert c.config_set("audit-max-pending-records", 50)
+        assert c.config_set("audit-file", fifo)     # the writer blocks opening it
+        raw = RawConn(s.port)
+        raw.send(b"PING\r\n" * 200)
+        assert [raw.read_reply() for _ in range(200)] == [b"+PONG\r\n"] * 200
+        info = info_audit(c)
+        assert info["audit_backlog_exceeded"] == 1
+        assert info["audit_max_pending_records"] == 50
+        if policy == "fail-closed":
+            assert info["audit_records_pending"] >= 200
+            assert info["audit_records_dropped"] == 0
+            reply = raw.cmd("PING")
+            assert reply.startswith(b"-MISCONF the audit log cannot be written (backlog over "
+                                    b"audit-max-pending-records (50))"), reply
+        else:
+            assert info["audit_records_pending"] <= 50
+            assert info["audit_records_dropped"] >= 150
+            assert raw.cmd("PING") == b"+PONG\r\n"
+        reader = FifoReader(fifo)
+        deadline = time.monotonic() + 10
+        while info_audit(c)["audit_backlog_exceeded"]:
+            assert time.monotonic() < deadline, info_audit(c)
+            time.sleep(0.02)
+        assert raw.cmd("PING") == b"+PONG\r\n"
+        assert c.config_set("audit-file", "after.jsonl")     # the writer closes the FIFO
+        reader.thread.join(10)
+        recs = reader.records()
+        pings = [r for r in recs if r["event"] == "command" and r["target"]["command"] == "ping"]
+        fail = [r for r in recs if r["event"] == "audit.failure"]
+        assert len(fail) == 1, fail
+        assert fail[0]["reason"] == "backlog exceeded audit-max-pending-records (50)"
+        assert fail[0]["details"]["policy"] == policy
+        if policy == "fail-closed":
+            assert fail[0]["details"]["dropped"] == 0 and len(pings) >= 201
+        else:
+            assert fail[0]["details"]["dropped"] >= 150 and len(pings) <= 52
+        raw.close()
+        c.close()
