@@ -37,7 +37,9 @@ from acl.perm import (DENIED_AUTH, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, PERM_
                       compile_user)
 from acl.rules import Catalog, RuleError, has_spaces, merge_selector_args, password_matches
 from acl.users import Users
+from securekv.commands.bitmaps import bitfield_getkeys
 from securekv.commands.server import REDACTED, redact_auth, redact_hello, register_info
+from securekv.commands.strings import set_getkeys
 from securekv.commands.table import (ALL, COMMANDS, command, container, get_keys,
                                      keys_from_specs, lookup, subcommand)
 from securekv.commands.util import help_reply, parse_int, subcommand_syntax_error, to_str
@@ -69,29 +71,14 @@ THROTTLED = "ERR too many failed authentication attempts, try again later"
 # BITFIELD with only GET subcommands only reads it.)
 
 _F_OW_UPDATE = frozenset(("OW", "update"))
-_F_RW_ACCESS_UPDATE = frozenset(("RW", "access", "update"))
-_F_RO_ACCESS = frozenset(("RO", "access"))
 
 
 def _set_keys(argv):
-    for a in argv[3:]:
-        if a.lower() == b"get":
-            return [(1, _F_RW_ACCESS_UPDATE)]
-    return [(1, _F_OW_UPDATE)]
+    return [(i, spec.flags) for i, spec in set_getkeys(None, argv)]
 
 
 def _bitfield_keys(argv):
-    i, n = 2, len(argv)
-    while i < n:
-        rem = n - i - 1
-        a = argv[i].lower()
-        if a == b"get" and rem >= 2:
-            i += 3
-        elif a == b"overflow" and rem >= 1:
-            i += 2
-        else:
-            return [(1, _F_RW_ACCESS_UPDATE)]
-    return [(1, _F_RO_ACCESS)]
+    return [(i, spec.flags) for i, spec in bitfield_getkeys(None, argv)]
 
 
 _VARKEYS = {"set": _set_keys, "bitfield": _bitfield_keys}

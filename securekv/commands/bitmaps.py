@@ -402,11 +402,31 @@ def _bitfield(c, argv, readonly_cmd: bool):
     return out
 
 
+_BF_RO = KeySpec("RO access", 1)
+_BF_RW = KeySpec("RW access update", 1)
+
+
+def bitfield_getkeys(cmd, argv):
+    """Redis's bitfieldGetKeys: read-only (RO) when only GET/OVERFLOW appear."""
+    i, n = 2, len(argv)
+    while i < n:
+        rem = n - i - 1
+        a = argv[i].lower()
+        if a == b"get" and rem >= 2:
+            i += 3
+        elif a == b"overflow" and rem >= 1:
+            i += 2
+        else:
+            return [(1, _BF_RW)]
+    return [(1, _BF_RO)]
+
+
 @command("bitfield", -2, "write denyoom", "@bitmap",
          keys=[KeySpec("RW access update variable_flags", 1, Range(0, 1, 0),
                        notes="This command allows both access and modification of the key")],
          group="bitmap", since="3.2.0",
-         summary="Perform arbitrary bitfield integer operations on strings")
+         summary="Perform arbitrary bitfield integer operations on strings",
+         getkeys=bitfield_getkeys)
 def bitfield(c, argv):
     return _bitfield(c, argv, False)
 

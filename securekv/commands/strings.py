@@ -121,10 +121,23 @@ def get(c, argv):
     raise CommandError(WRONGTYPE)
 
 
+_SET_OW = KeySpec("OW update", 1)
+_SET_RW = KeySpec("RW access update", 1)
+
+
+def set_getkeys(cmd, argv):
+    """Redis's setGetKeys: the key only written (OW), or read too with GET (RW)."""
+    for a in argv[3:]:
+        if a.lower() == b"get":
+            return [(1, _SET_RW)]
+    return [(1, _SET_OW)]
+
+
 @command("set", -3, "write denyoom", "@string",
          keys=[KeySpec("RW access update variable_flags", 1, Range(0, 1, 0),
                        notes="RW and ACCESS due to the optional `GET` argument")],
-         group="string", since="1.0.0", summary="Set the string value of a key")
+         group="string", since="1.0.0", summary="Set the string value of a key",
+         getkeys=set_getkeys)
 def set_(c, argv):
     if len(argv) == 3:                       # the common case: SET key value
         key = argv[1]
