@@ -273,7 +273,7 @@ def seam():
     srv = Server(Config())
     c = Client(srv)
     log = []
-    srv.propagation_subscribers.append(lambda cl, db, items: log.extend(items))
+    srv.propagation_subscribers.append(lambda cl, db, items, *ks: log.extend(items))
 
     def run(*args):
         c.out.clear()
