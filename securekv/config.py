@@ -1160,6 +1160,12 @@ for _name in ("tls-replication", "tls-cluster"):
 directive("tls-handshake-timeout", Int(1, 3600), 10, section="tls", redis=False,
           doc="Seconds a TLS handshake may take before the connection is dropped (slow or "
               "half-open handshakes never block other clients).")
+directive("tls-handshake-failure-audit-rate", Int(0, 1000000), 10, section="tls", redis=False,
+          doc="Most tls.handshake-failure audit records per second (peer address and reason: "
+              "plaintext, timeout, bad certificate ...); failures beyond it are counted and "
+              "summarised in one tls.handshake-failure-suppressed record, so a flood of "
+              "garbage connections cannot flood the audit log. 0: none recorded (INFO tls "
+              "still counts them).")
 directive("tls-watch-interval", Int(0, 86400), 10, section="tls", redis=False,
           doc="Seconds between checks of the certificate, key and CA files for changes "
               "(rotation on disk). Changed files are validated before use; a bad one is "

@@ -4,15 +4,21 @@
   context is built and validated; a problem becomes a startup error
   (`server.startup_errors`, refused by cli.check_server with a non-zero exit).
 * Listening (a start hook, after the plain listeners): one listening socket per
-  `bind` address on tls-port, served by `loop.create_server(ssl=ctx,
-  ssl_handshake_timeout=tls-handshake-timeout)` on a dup of the socket. A new
+  `bind` address on tls-port, served by `loop.create_server` on a dup of the
+  socket with a protocol factory that builds what `create_server(ssl=ctx)`
+  builds itself, the loop's SSLProtocol around a TLSClient (handshake timeout:
+  tls-handshake-timeout), but keeps the handshake's waiter, so a failure's
+  exception and the peer address are known (Handshake records the peer). A new
   context (CONFIG SET of a tls-* directive, or rotated files found by the cron)
   is swapped in by serving a fresh dup with the new context and closing the old
   server: new connections get the new context, established ones keep theirs.
 * Handshakes are counted: every accepted connection creates its TLSClient
   before the handshake; connection_made means the handshake succeeded; a
-  client that never got there (plaintext, random bytes, timeout, refused
-  certificate) is a failure once the transport drops it (weak references).
+  waiter that ends otherwise (plaintext, random bytes, timeout, refused
+  certificate, peer gone) is a failure, classified (`failure_reason`) and
+  raised as a `tls-handshake-failure` event through `server.audit_hooks` — at
+  most tls-handshake-failure-audit-rate per second, the rest counted and
+  summarised once a second in one `tls-handshake-failure-suppressed` event.
 * Client certificates: with tls-auth-clients-user other than off, the peer
   certificate is mapped to a user name (tls.clientauth) after the handshake and
   handed to `server.tls_login(c, user, how)` when the ACL side provides it.
@@ -21,7 +27,8 @@
 
 from __future__ import annotations
 
-import gc
+import asyncio
+import ssl
 import time
 import weakref
 
@@ -37,7 +44,7 @@ from securekv.net.connection import Client
 UNABLE = "Unable to update TLS configuration. Check server logs."
 
 claim("tls", "tls-port", "tls-handshake-timeout", "tls-watch-interval", "tls-auth-clients-user",
-      "tls-auth-clients-user-map")
+      "tls-auth-clients-user-map", "tls-handshake-failure-audit-rate")
 
 FILE_DIRECTIVES = ("tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-ca-cert-file",
                    "tls-ca-cert-dir", "tls-dh-params-file", "tls-client-cert-file",
@@ -77,6 +84,73 @@ class TLSClient(Client):
             state.certificate_login(self)
 
 
+_handshake_classes: dict = {}
+
+
+def handshake_class(loop):
+    """The loop's own SSLProtocol (uvloop's or asyncio's), remembering the peer
+    address; the data path is the base class's, unchanged."""
+    base = asyncio.sslproto.SSLProtocol
+    try:
+        import uvloop.loop
+        if isinstance(loop, uvloop.loop.Loop):
+            base = uvloop.loop.SSLProtocol
+    except ImportError:
+        pass
+    cls = _handshake_classes.get(base)
+    if cls is None:
+        class Handshake(base):
+            def connection_made(self, transport):
+                self.tls_peer_addr = transport.get_extra_info("peername")
+                super().connection_made(transport)
+        cls = _handshake_classes[base] = Handshake
+    return cls
+
+
+# ssl.SSLError.reason -> the reason recorded for a failed handshake
+NOT_TLS = frozenset(("HTTP_REQUEST", "HTTPS_PROXY_REQUEST", "WRONG_VERSION_NUMBER",
+                     "UNKNOWN_PROTOCOL", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+                     "RECORD_LENGTH_MISMATCH", "LENGTH_MISMATCH", "BAD_PACKET_LENGTH",
+                     "UNEXPECTED_RECORD", "BAD_RECORD_TYPE"))
+BAD_CERT = frozenset(("CERTIFICATE_VERIFY_FAILED", "TLSV1_ALERT_UNKNOWN_CA",
+                      "SSLV3_ALERT_BAD_CERTIFICATE", "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+                      "SSLV3_ALERT_CERTIFICATE_REVOKED", "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+                      "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE", "TLSV1_ALERT_ACCESS_DENIED",
+                      "TLSV1_ALERT_DECRYPT_ERROR", "CERTIFICATE_UNKNOWN"))
+NO_CERT = frozenset(("PEER_DID_NOT_RETURN_A_CERTIFICATE",
+                     "TLSV13_ALERT_CERTIFICATE_REQUIRED"))
+VERSION = frozenset(("UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS_AVAILABLE",
+                     "TLSV1_ALERT_PROTOCOL_VERSION", "VERSION_TOO_LOW", "VERSION_TOO_HIGH",
+                     "WRONG_SSL_VERSION"))
+CIPHER = frozenset(("NO_SHARED_CIPHER", "NO_CIPHERS_AVAILABLE", "NO_SHARED_GROUPS",
+                    "SSLV3_ALERT_HANDSHAKE_FAILURE", "NO_SUITABLE_SIGNATURE_ALGORITHM"))
+
+
+def failure_reason(e: BaseException) -> str:
+    """A failed handshake's exception -> plaintext, timeout, bad-certificate,
+    no-certificate, protocol-version, no-shared-cipher, closed, or tls-error."""
+    if isinstance(e, ssl.SSLError):
+        r = e.reason or ""
+        if r in NOT_TLS:
+            return "plaintext"
+        if r in BAD_CERT:
+            return "bad-certificate"
+        if r in NO_CERT:
+            return "no-certificate"
+        if r in VERSION:
+            return "protocol-version"
+        if r in CIPHER:
+            return "no-shared-cipher"
+        if isinstance(e, ssl.SSLEOFError) or r.startswith("UNEXPECTED_EOF"):
+            return "closed"
+        return "tls-error"
+    if isinstance(e, (asyncio.TimeoutError, TimeoutError)) or "taking longer" in str(e):
+        return "timeout"
+    if isinstance(e, (ConnectionError, EOFError, BrokenPipeError)):
+        return "closed"
+    return "tls-error"
+
+
 class TLSState:
     def __init__(self, server) -> None:
         self.server = server
@@ -99,6 +173,13 @@ class TLSState:
         self.map_rules: list = []
         self.logins = 0
         self.login_fallbacks = 0
+        self.handshake_failures = 0
+        self.fail_window = 0           # the second (monotonic) being rate-limited
+        self.fail_events = 0           # events raised in it
+        self.suppressed = 0            # failures not raised since the last summary
+        self.suppressed_total = 0
+        self.suppressed_reasons: dict = {}
+        self.suppressed_since = 0.0
 
     # -- configuration ------------------------------------------------------------
 
@@ -165,8 +246,8 @@ class TLSState:
         timeout = float(srv.config["tls-handshake-timeout"])
         out = []
         for s in socks:
-            listener = await srv.loop.create_server(lambda: TLSClient(srv, self), sock=s.dup(),
-                                                    ssl=self.ctx, ssl_handshake_timeout=timeout)
+            listener = await srv.loop.create_server(self.factory(self.ctx, timeout),
+                                                    sock=s.dup())
             srv.listeners.append(listener)
             out.append(listener)
         return out
@@ -220,6 +301,79 @@ class TLSState:
         self.server.log_notice(f"TLS files changed: new certificate {info.subject}, valid until "
                                f"{info.not_after:%Y-%m-%d %H:%M:%S} UTC, for new connections")
 
+    # -- handshakes -------------------------------------------------------------------
+
+    def factory(self, ctx, timeout: float):
+        srv = self.server
+        loop = srv.loop
+        cls = handshake_class(loop)
+
+        def make():
+            c = TLSClient(srv, self)
+            waiter = loop.create_future()
+            p = cls(loop, c, ctx, waiter, server_side=True, ssl_handshake_timeout=timeout)
+            waiter.add_done_callback(lambda fut: self.handshake_done(fut, c, p))
+            return p
+        return make
+
+    def handshake_done(self, fut, c, p) -> None:
+        exc = None if fut.cancelled() else fut.exception()
+        if exc is None and c.transport is not None:
+            return                      # connection_made ran: the handshake succeeded
+        self.pending.discard(c)
+        self.handshake_failures += 1
+        self.handshake_failed(getattr(p, "tls_peer_addr", None),
+                              exc or ConnectionResetError("closed during the handshake"))
+
+    def handshake_failed(self, peer, e: BaseException) -> None:
+        rate = self.server.config["tls-handshake-failure-audit-rate"]
+        if rate <= 0 or not getattr(self.server, "audit_hooks", None):
+            return
+        reason = failure_reason(e)
+        now = time.monotonic()
+        second = int(now)
+        if second != self.fail_window:
+            self.summarise()
+            self.fail_window, self.fail_events = second, 0
+        if self.fail_events >= rate:
+            if not self.suppressed:
+                self.suppressed_since = time.time()
+            self.suppressed += 1
+            self.suppressed_total += 1
+            self.suppressed_reasons[reason] = self.suppressed_reasons.get(reason, 0) + 1
+            return
+        self.fail_events += 1
+        if not peer:
+            addr = "?"
+        elif ":" in str(peer[0]):
+            addr = "[%s]:%s" % (peer[0], peer[1])
+        else:
+            addr = "%s:%s" % (peer[0], peer[1])
+        self.raise_event({"type": "tls-handshake-failure", "time": time.time(), "addr": addr,
+                          "reason": reason, "error": str(e) or type(e).__name__,
+                          "port": self.port})
+
+    def summarise(self) -> None:
+        """One event for the failures the rate limit kept out of the log."""
+        if not self.suppressed:
+            return
+        ev = {"type": "tls-handshake-failure-suppressed", "time": time.time(),
+              "count": self.suppressed, "since": self.suppressed_since,
+              "reasons": dict(self.suppressed_reasons), "port": self.port}
+        self.suppressed, self.suppressed_reasons = 0, {}
+        self.raise_event(ev)
+
+    def summary_cron(self) -> None:
+        if self.suppressed and int(time.monotonic()) != self.fail_window:
+            self.summarise()
+
+    def raise_event(self, event: dict) -> None:
+        for h in list(getattr(self.server, "audit_hooks", None) or ()):
+            try:
+                h(event)
+            except Exception as e:      # an audit sink must not break connections
+                self.server.log_warning(f"audit hook failed: {e!r}")
+
     # -- client certificates ----------------------------------------------------------
 
     def certificate_login(self, c: TLSClient) -> None:
@@ -249,9 +403,7 @@ class TLSState:
     # -- INFO ---------------------------------------------------------------------
 
     def failures(self) -> int:
-        if self.pending:
-            gc.collect(0)      # dropped handshakes can sit in young reference cycles
-        return self.accepted - self.handshakes - len(self.pending)
+        return self.handshake_failures
 
 
 def info_section(server, c) -> list:
@@ -273,6 +425,7 @@ def info_section(server, c) -> list:
                ("tls_connections_accepted", st.accepted),
                ("tls_handshakes", st.handshakes),
                ("tls_handshake_failures", st.failures()),
+               ("tls_handshake_failure_events_suppressed", st.suppressed_total),
                ("tls_handshakes_in_progress", len(st.pending)),
                ("tls_connected_clients", sum(mix.values())),
                ("tls_protocols", ",".join(f"{k}={v}" for k, v in sorted(mix.items()))),
@@ -382,6 +535,7 @@ def setup(server) -> None:
         errors.append(f"Failed to configure TLS: {e}")
         return
     server.cron_hooks.append(st.cron)
+    server.cron_hooks.append(st.summary_cron)
 
     async def start(server):
         if server.config["tls-port"]:

@@ -607,7 +607,8 @@ def _cert_ids(der: bytes) -> tuple:
 def normalise(ev: dict, actor: dict | None, audit: Audit | None = None) -> dict | None:
     """One event dict from `server.audit_hooks` -> a record (with "_class"), or None.
     The ACL family raises auth-success, auth-failure, acl-denied, acl-change; the
-    tenant family tenant-<action>; unknown types are kept as `other.<type>`."""
+    tenant family tenant-<action>; the TLS listener tls-certificate-login,
+    tls-handshake-failure(-suppressed); unknown types are kept as `other.<type>`."""
     typ = ev.get("type", "")
     if actor is None:
         actor = {}
@@ -672,6 +673,24 @@ def normalise(ev: dict, actor: dict | None, audit: Audit | None = None) -> dict 
         if not ok:
             rec["reason"] = "certificate not mapped to an enabled user (%s): AUTH still " \
                 "required" % ev.get("outcome")
+    elif typ == "tls-handshake-failure":
+        rec["event"], rec["_class"] = "tls.handshake-failure", "connection"
+        rec["outcome"] = "failure"
+        rec["reason"] = ev.get("reason")
+        details["error"] = ev.get("error")
+        details["transport"] = "tls"
+        target["port"] = ev.get("port")
+    elif typ == "tls-handshake-failure-suppressed":
+        rec["event"], rec["_class"] = "tls.handshake-failure-suppressed", "connection"
+        rec["outcome"] = "failure"
+        rec["reason"] = "%d failed TLS handshakes not recorded one by one " \
+            "(tls-handshake-failure-audit-rate)" % ev.get("count", 0)
+        details["count"] = ev.get("count")
+        since = ev.get("since")
+        if isinstance(since, (int, float)):
+            details["since"] = R.rfc3339(since)
+        details["reasons"] = ev.get("reasons")
+        target["port"] = ev.get("port")
     elif typ == "acl-change":
         rec["event"], rec["_class"] = "acl.change", "acl"
         if ev.get("user"):

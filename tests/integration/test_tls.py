@@ -520,3 +520,114 @@ def test_conf_examples(tmp_path, name):
         out = subprocess.run(cli + ["ACL", "WHOAMI"], cwd=tmp_path, capture_output=True,
                              text=True, timeout=20)
         assert out.stdout.strip() == "default", out
+
+
+def audit_records(path, pred):
+    import json
+    out = []
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            for line in f:
+                if line.endswith(b"\n"):
+                    rec = json.loads(line)
+                    if pred(rec):
+                        out.append(rec)
+    return out
+
+
+def poll(fn, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        assert time.monotonic() < deadline, "timed out polling"
+        time.sleep(0.02)
+
+
+def send_and_close(port, payload):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        try:
+            s.sendall(payload)
+            s.recv(100)
+        except OSError:
+            pass
+
+
+def test_handshake_failures_are_audited(pki):
+    """Plaintext bytes, a missing client certificate and a timeout on the TLS port
+    each make a tls.handshake-failure record with the peer address and the reason."""
+    port = free_port()
+    with ServerProcess(tls_args(pki, port, "--tls-handshake-timeout", "1")) as s:
+        path = os.path.join(s.dir, "audit.jsonl")
+        r = s.client()
+        before = int(info_tls(r)["tls_handshake_failures"])    # wait_port's probe
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            local_port = sock.getsockname()[1]
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            try:
+                sock.recv(100)
+            except OSError:
+                pass
+        recs = poll(lambda: audit_records(path, lambda x: x["event"] == "tls.handshake-failure"
+                                          and x["actor"].get("port") == local_port))
+        rec = recs[0]
+        assert rec["outcome"] == "failure" and rec["reason"] == "plaintext", rec
+        assert rec["actor"] == {"addr": "127.0.0.1", "port": local_port}
+        assert rec["target"] == {"port": port}
+        assert rec["details"]["transport"] == "tls" and rec["details"]["error"]
+        # no client certificate while tls-auth-clients is yes
+        ctx = ssl.create_default_context(cafile=pki.ca_file)
+        ctx.check_hostname = False
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            try:
+                with ctx.wrap_socket(sock) as t:
+                    t.sendall(b"PING\r\n")
+                    t.recv(100)
+            except (OSError, ssl.SSLError):
+                pass
+        # a handshake that never finishes: the timeout
+        half = socket.create_connection(("127.0.0.1", port), timeout=10)
+        half.sendall(b"\x16\x03\x01")
+        reasons = lambda: {r["reason"] for r in audit_records(
+            path, lambda r: r["event"] == "tls.handshake-failure")}
+        poll(lambda: {"plaintext", "no-certificate", "timeout"} <= reasons())
+        half.close()
+        assert tls_client(port, pki).ping()
+        assert int(info_tls(r)["tls_handshake_failures"]) == before + 3
+
+
+def test_handshake_failure_records_are_rate_limited(pki):
+    """A flood of garbage connections: at most tls-handshake-failure-audit-rate
+    records a second, the rest counted in tls.handshake-failure-suppressed."""
+    port = free_port()
+    with ServerProcess(tls_args(pki, port, "--tls-handshake-failure-audit-rate", "1")) as s:
+        path = os.path.join(s.dir, "audit.jsonl")
+        r = s.client()
+        n0 = int(info_tls(r)["tls_handshake_failures"])    # wait_port's probe
+        n = 30
+        for i in range(n):
+            send_and_close(port, b"GET / HTTP/1.1\r\n\r\n" if i % 2 else os.urandom(64))
+        poll(lambda: int(info_tls(r)["tls_handshake_failures"]) == n0 + n)
+        n += n0
+
+        def counted():
+            single = audit_records(path, lambda x: x["event"] == "tls.handshake-failure")
+            summ = audit_records(path,
+                                 lambda x: x["event"] == "tls.handshake-failure-suppressed")
+            if len(single) + sum(x["details"]["count"] for x in summ) == n:
+                return single, summ
+            return None
+        single, summ = poll(counted)
+        assert summ and len(single) < n
+        assert summ[0]["outcome"] == "failure" and summ[0]["target"] == {"port": port}
+        assert set(summ[0]["details"]["reasons"]) <= {"plaintext", "tls-error", "closed"}
+        assert int(info_tls(r)["tls_handshake_failure_events_suppressed"]) == n - len(single)
+        # 0: nothing recorded, still counted
+        assert r.config_set("tls-handshake-failure-audit-rate", 0)
+        before = len(audit_records(path, lambda x: x["event"].startswith("tls.handshake")))
+        send_and_close(port, b"PING\r\n")
+        poll(lambda: int(info_tls(r)["tls_handshake_failures"]) == n + 1)
+        assert r.ping()
+        assert len(audit_records(path, lambda x: x["event"].startswith("tls.handshake"))) \
+            == before
