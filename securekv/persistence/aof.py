@@ -16,13 +16,14 @@ TENANT CREATE/SET/DROP are propagated as they ran.
 
 The buffer reaches the file before any reply leaves the server
 (`server.before_reply(client)`, run by every client flush, and the cron).
-appendfsync always: the first flush of an event-loop iteration that finds
-unsynced writes holds its client's output and schedules one call_soon tick;
-every other client flushing in that iteration is held too; the tick writes,
-fsyncs ONCE and flushes the held clients: concurrent clients share one fsync
-and no reply leaves before the write it acknowledges (or shows) is on disk.
-everysec: written before the reply, fsynced by a background thread once a
-second (so a kill -9 loses at most about the last second). no: the kernel.
+The first flush of an event-loop iteration that finds writes not yet in the
+file (under always: not yet fsynced) holds its client's output and schedules
+one call_soon tick; every other client flushing in that iteration is held
+too; the tick writes once (always: and fsyncs ONCE) and flushes the held
+clients: concurrent clients share one write and one fsync, and no reply leaves
+before the write it acknowledges (or shows) is in the file (always: on disk).
+everysec: fsynced by a background thread once a second (so a power loss loses
+about the last second; a kill -9 loses nothing written). no: the kernel.
 
 Tenants (securekv/tenancy/__init__.py): an RDB-preamble base holds them as
 `securekv-tenant` AUX sections; a RESP base as `TENANT CREATE <name> <opts>`,
@@ -299,17 +300,15 @@ class AOF:
     def before_reply(self, c=None) -> bool:
         """Run by Client.flush before a reply leaves (c) and by the cron (None).
 
-        everysec/no: write the buffer (one write per flush), never hold a reply.
-        always: hold c's output while writes are not on disk (the buffer is not
-        empty, or written but not fsynced) and schedule one `_tick` for this
-        event-loop iteration: it writes and fsyncs once, then flushes every held
-        client. Concurrent clients (and a pipeline's writes) share that fsync,
-        and no reply - not even a read's, which could show an unsynced write -
-        leaves before it. Returns True when c is held."""
-        if not self.always:
-            if self.buf:
-                self.write_buffer()
-            return False
+        The first flush of an event-loop iteration that finds writes not yet in
+        the file (or, under always, not yet fsynced) holds its client's output
+        and schedules one `_tick`; every client flushing in that iteration is
+        held too (a read could show an unsynced write). The tick writes once (and
+        under always fsyncs once), then flushes the held clients: one write and
+        one fsync per iteration, shared by all its clients, and no reply leaves
+        before what it acknowledges is in the file (always: on disk), as Redis's
+        beforeSleep. everysec's fsync is the background thread's. Returns True
+        when c is held."""
         if not self.buf and not self.unsynced:
             return False
         loop = self.server.loop
@@ -331,18 +330,27 @@ class AOF:
             c.flush()
 
     def sync_now(self) -> None:
-        """Write the buffer and, under `always`, fsync (Redis exits when that fails)."""
+        """Write the buffer and, under `always`, fsync. Under always a failed
+        write or fsync ends the process, as Redis: a reply must never leave for a
+        write that is not on disk."""
         self.write_buffer()
-        if self.unsynced and self.always and self.last_write_err is None and self.fd >= 0:
-            try:
-                os.fsync(self.fd)
-            except OSError as e:
-                # Redis exits when fsync fails under always: data safety first.
-                self.server.log_warning(f"Can't persist AOF for fsync error when the AOF fsync "
-                                        f"policy is 'always': {e.strerror}. Exiting...")
-                os._exit(1)
-            self.unsynced = False
-            self.fsyncs += 1
+        if not self.always:
+            self.unsynced = False           # fsync is the everysec thread's (fsync_pending)
+            return
+        if self.last_write_err is not None and self.fd >= 0:
+            self.server.log_warning("Can't recover from AOF write error when the AOF fsync "
+                                    "policy is 'always'. Exiting...")
+            os._exit(1)
+        if not self.unsynced or self.fd < 0:
+            return
+        try:
+            os.fsync(self.fd)
+        except OSError as e:
+            self.server.log_warning(f"Can't persist AOF for fsync error when the AOF fsync "
+                                    f"policy is 'always': {e.strerror}. Exiting...")
+            os._exit(1)
+        self.unsynced = False
+        self.fsyncs += 1
 
     def write_buffer(self) -> None:
         data = self.buf
@@ -357,7 +365,7 @@ class AOF:
             self.size += len(data)
             data.clear()
             self.fsync_pending = True
-            self.unsynced = True
+            self.unsynced = self.always
             if self.last_write_err is not None:
                 self.last_write_err = None
                 self.server.log_warning("AOF write error looks solved, Redis can write again.")

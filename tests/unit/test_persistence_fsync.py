@@ -1,6 +1,7 @@
 """appendfsync always batches fsync per event-loop tick: every client that
 flushes while writes are unsynced is held, one tick writes + fsyncs once and
-then flushes them; nothing is flushed before that fsync. everysec/no never hold."""
+then flushes them; nothing is flushed before that fsync. everysec/no share one
+write per tick the same way, without the fsync."""
 
 from __future__ import annotations
 
@@ -90,15 +91,22 @@ def test_always_one_fsync_per_tick_and_replies_after_it(monkeypatch):
     assert events[-1][0] == "fsync" and not a.unsynced
 
 
-def test_everysec_never_holds_a_reply(monkeypatch):
+def test_everysec_one_write_per_tick_no_fsync(monkeypatch):
     a, server, events, path = make("everysec", monkeypatch)
-    c = FakeClient(1, a, events)
-    a.feed(c, 0, [[b"SET", b"k", b"v"]])
-    c.out.append(b"+OK\r\n")
-    c.flush()
-    assert events == [("reply", 1, [b"+OK\r\n"])]
-    assert b"SET" in open(path, "rb").read()       # written before the reply
-    assert a.fsync_pending                         # left to the background thread
+    clients = [FakeClient(i, a, events) for i in range(3)]
+    for c in clients:
+        a.feed(c, 0, [[b"SET", b"k", b"v"]])
+        c.out.append(b"+OK\r\n")
+        c.flush()
+    assert events == [] and open(path, "rb").read() == b""     # held until the write
+    server.loop.run_once()
+    assert [e[0] for e in events] == ["reply"] * 3              # no fsync: the thread's
+    assert open(path, "rb").read().count(b"SET") == 3           # written before the replies
+    assert a.fsync_pending and not a.unsynced
+    c = clients[0]
+    c.out.append(b"+PONG\r\n")
+    c.flush()                                                   # nothing pending: straight out
+    assert events[-1] == ("reply", 0, [b"+PONG\r\n"])
 
 
 def test_switching_policy_releases_held_clients(monkeypatch):
