@@ -37,7 +37,7 @@ LOG_MARKS = ".-*#"
 # the ACL family's update_gate; truthy, so dispatch still calls gate()): the ACL
 # family's gate wrapper then passes allowed commands on the compiled check alone,
 # since of gate()'s steps only the ACL one applies (securekv/commands/acl.py).
-GATE_ACL_ONLY = 2
+from securekv.dispatch import GATE_ACL_ONLY  # noqa: E402,F401  (defined once, in dispatch)
 
 PROTECTED_MODE_MSG = (
     b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
@@ -140,6 +140,8 @@ class Server:
 
     def apply_client_output_buffer_limit(self, v):
         self.obuf_limits = dict(v)
+        for c in self.clients.values():
+            c.apply_obuf_limits()
 
     def apply_tcp_keepalive(self, v):
         self.tcp_keepalive = v
@@ -429,11 +431,12 @@ class Server:
                         "PING / QUIT / RESET are allowed in this context" % cmd.name, cmd,
                         rejected=True)
             return False
+        # CLIENT PAUSE defers before MULTI queueing, as processCommand does.
+        if self.paused_until and self.pause_blocks(c, cmd, argv):
+            return False
         if c.multi is not None and not cmd.multi_exempt:
             c.multi.append((cmd, argv))
             c.out.append(b"+QUEUED\r\n")
-            return False
-        if self.paused_until and self.pause_blocks(c, cmd):
             return False
         return True
 
@@ -441,8 +444,8 @@ class Server:
         if not self.serving_blocked:
             blocking.serve_ready_keys(self)
 
-    def pause_blocks(self, c: Client, cmd) -> bool:
-        """CLIENT PAUSE: defer this client's commands (set by the client family)."""
+    def pause_blocks(self, c: Client, cmd, argv) -> bool:
+        """CLIENT PAUSE: defer this client's command (replaced by the client family)."""
         return False
 
     def apply_reply_mode(self, c: Client, mark: int) -> None:
@@ -575,7 +578,7 @@ class Server:
 
     def redacted_argv(self, cmd, argv):
         """The argv as logs may show it: secrets replaced (the ACL issue extends it)."""
-        hook = getattr(cmd, "redact", None) or self.redactors.get(cmd.name)
+        hook = cmd.redact or self.redactors.get(cmd.name)
         return hook(argv) if hook else argv
 
     def feed_monitors(self, c: Client, cmd, argv) -> None:

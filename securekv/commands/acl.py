@@ -19,9 +19,20 @@ registry holds (GETUSER adds a `tenant` field only for a non-default tenant,
 so without tenants every reply is Redis's). The default user stays in the
 default tenant.
 
+securekv's `certonly` rule (acl/rules.py) marks a user certificate-only: AUTH
+and HELLO AUTH refuse it with the same WRONGPASS as a wrong password (nothing
+tells a client the user exists), counted as an authentication failure (ACL
+LOG, throttling, an auth-failure audit event whose `detail` names
+certificate-only); only a verified TLS client certificate
+(securekv/tlsserver.py acl_login -> `_auth_done`, method tls-certificate) logs
+it in. A certonly default user is never logged in implicitly either.
+GETUSER adds a `certonly` field only when set; LIST/SAVE put the word after
+Redis's flags.
+
 The hot path: a client whose only reason to be gated is a restricted user has
-c.gated == GATE_ACL_ONLY and make_acl_gate passes its allowed commands on the
-user's compiled per-command check (acl/perm.py) without the rest of the gate.
+c.gated == GATE_ACL_ONLY and dispatch.execute passes its allowed commands on the
+user's compiled per-command check (acl/perm.py) without the rest of the gate;
+denials take the full gate, whose ACL step replies NOPERM and logs.
 """
 
 from __future__ import annotations
@@ -218,16 +229,20 @@ def _cinfo(c) -> bytes:
     return c.server.client_info_line(c).encode("utf-8", "surrogateescape")
 
 
-def log_denial(c, reason: int, context: str, obj: bytes, username: bytes | None = None) -> None:
+def log_denial(c, reason: int, context: str, obj: bytes, username: bytes | None = None,
+               detail: str | None = None) -> None:
     server = c.server
     st = server.acl
     uname = username if username is not None else st.user_of(c).name
     st.denied[reason] += 1
     st.log.add(reason, context, obj, uname, _cinfo(c))
-    audit(server, {"type": "acl-denied" if reason != DENIED_AUTH else "auth-failure",
-                   "reason": {1: "command", 2: "key", 3: "auth", 4: "channel"}[reason],
-                   "context": context, "object": obj, "user": uname,
-                   "client_id": c.id, "addr": c.peer(), "outcome": "denied"})
+    ev = {"type": "acl-denied" if reason != DENIED_AUTH else "auth-failure",
+          "reason": {1: "command", 2: "key", 3: "auth", 4: "channel"}[reason],
+          "context": context, "object": obj, "user": uname,
+          "client_id": c.id, "addr": c.peer(), "outcome": "denied"}
+    if detail is not None:
+        ev["detail"] = detail
+    audit(server, ev)
 
 
 # -- the check --------------------------------------------------------------------------
@@ -256,25 +271,6 @@ def make_acl_check(server):
         return NOPERM_KEY if reason == DENIED_KEY else NOPERM_CHANNEL
 
     return acl_check
-
-
-def make_acl_gate(server, base_gate, acl_only):
-    """The dispatch gate with a short-circuit in front: a client gated only because
-    its user is restricted (c.gated == GATE_ACL_ONLY, nothing server-wide pending,
-    not a `protected` command) passes on its compiled check alone, inlined here to
-    save calls; everything else, denials included (to be reported), takes the full
-    gate in Redis's order."""
-    st = server.acl
-
-    def gate(c, cmd, argv):
-        if c.gated == acl_only and not server.gated and "protected" not in cmd.flags:
-            u = c.user
-            chk = (st.users.default if u is None else u).perm.checks[cmd.id]
-            if chk is None or chk(cmd, argv) is None:
-                return True
-        return base_gate(c, cmd, argv)
-
-    return gate
 
 
 def user_restricted(server, c) -> bool:
@@ -329,15 +325,19 @@ def _auth_done(c, u, ok: bool, user: bytes, method: str) -> str | None:
     st.throttle.failed(addr, user)
     st.auth_failures += 1
     log_denial(c, DENIED_AUTH, "multi" if c.multi is not None else "toplevel",
-               b"AUTH" if method == "AUTH" else b"HELLO", username=user)
+               b"AUTH" if method == "AUTH" else b"HELLO", username=user,
+               detail=CERTONLY_DETAIL if u is not None and u.enabled and u.certonly else None)
     return WRONGPASS
+
+
+CERTONLY_DETAIL = "certificate-only user: password and nopass authentication refused"
 
 
 def _precheck(c, user: bytes):
     """(user object or None, decided result or None). decided: True/False."""
     st = c.server.acl
     u = st.users.get(user)
-    if u is None or not u.enabled:
+    if u is None or not u.enabled or u.certonly:    # certonly: TLS client certificate only
         return u, False
     if u.nopass:
         return u, True
@@ -407,7 +407,7 @@ def authenticate_deferred(c, user: bytes, password: bytes, method: str, then=Non
                 return
             # Rules may have changed meanwhile: the user must still exist and be enabled.
             cur = st.users.get(user)
-            good = res and cur is u and u.enabled
+            good = res and cur is u and u.enabled and not u.certonly
             err = _auth_done(c, u, good, user, method)
             if err is not None:
                 reply = CommandError(err)
@@ -627,6 +627,8 @@ def acl_getuser(c, argv):
     _sync_tenant(c.server, u)
     if u.tenant is not None:            # securekv's tenant=<name> (absent: as Redis)
         out[b"tenant"] = u.tenant
+    if u.certonly:                      # securekv's certonly (absent: as Redis)
+        out[b"certonly"] = True
     return out
 
 
@@ -883,17 +885,18 @@ def _setup(server) -> None:
 
     def deauthenticate(c):
         c.user = None
-        c.authenticated = st.users.default.nopass and st.users.default.enabled
+        d = st.users.default
+        c.authenticated = d.nopass and d.enabled and not d.certonly
 
     def default_user_nopass():
-        return st.users.default.nopass
+        d = st.users.default
+        return d.nopass and not d.certonly
 
     server.authenticate = authenticate_
     server.authenticate_then = authenticate_deferred
     server.deauthenticate = deauthenticate
     server.default_user_nopass_hook = default_user_nopass
     server.acl_check = make_acl_check(server)
-    server.gate = make_acl_gate(server, server.gate, GATE_ACL_ONLY)
     base_update_gate = server.update_gate
 
     def update_gate(c):
@@ -901,7 +904,7 @@ def _setup(server) -> None:
         if not c.gated:
             u = c.user
             if not (st.users.default if u is None else u).perm.unrestricted:
-                c.gated = GATE_ACL_ONLY     # gate() runs only the ACL check (server.py)
+                c.gated = GATE_ACL_ONLY     # dispatch runs only the compiled check (dispatch.py)
 
     server.update_gate = update_gate
     server.update_server_gate()

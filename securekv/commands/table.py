@@ -135,6 +135,7 @@ class Command:
     denyoom: bool = False
     is_fast: bool = False
     no_auth: bool = False
+    protected: bool = False     # DEBUG-like: gated by enable-debug-command
     first_key: int = 0
     last_key: int = 0
     key_step: int = 0
@@ -269,6 +270,7 @@ def _make(name: str, handler, arity: int, flags: str, categories: str, keys,
     cmd.denyoom = "denyoom" in fl
     cmd.is_fast = "fast" in fl
     cmd.no_auth = "no_auth" in fl
+    cmd.protected = "protected" in fl
     ctx = set(context.split())
     if ctx - {"multi", "pubsub"}:
         raise ValueError(f"{name}: unknown context {sorted(ctx)}")

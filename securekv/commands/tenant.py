@@ -363,7 +363,9 @@ def _setup(server) -> None:
     def update_gate(c):
         base_update_gate(c)
         t = c.tenant
-        if not c.gated and t is not None and (t.maxops or c.id in reg.using):
+        # A rate-limited or TENANT USE client takes the full gate (GATE_ACL_ONLY
+        # would let dispatch skip this family's wrapper).
+        if c.gated is not True and t is not None and (t.maxops or c.id in reg.using):
             c.gated = True
 
     server.gate = gate
