@@ -34,9 +34,8 @@ from securekv import tlsserver as _tlsserver  # noqa: F401,E402  (TLS listener h
 LOG_LEVELS = {"debug": 0, "verbose": 1, "notice": 2, "warning": 3, "nothing": 4}
 LOG_MARKS = ".-*#"
 # c.gated when the only reason to gate a client is its restricted ACL user (set by
-# the ACL family's update_gate; truthy, so dispatch still calls gate()): the ACL
-# family's gate wrapper then passes allowed commands on the compiled check alone,
-# since of gate()'s steps only the ACL one applies (securekv/commands/acl.py).
+# the ACL family's update_gate): dispatch passes its allowed commands on the
+# compiled check alone, since of gate()'s steps only the ACL one applies.
 from securekv.dispatch import GATE_ACL_ONLY  # noqa: E402,F401  (defined once, in dispatch)
 
 PROTECTED_MODE_MSG = (
