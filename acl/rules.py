@@ -409,10 +409,15 @@ class User:
 
     `tenant` is securekv's `tenant=<name>` rule, opaque to this library: None
     (the rules do not say), or the name as given (`reset` makes it b"default").
-    The server binds the user to that tenant and renders what it has bound."""
+    The server binds the user to that tenant and renders what it has bound.
+
+    `certonly` is securekv's `certonly` rule (`nocertonly` and `reset` clear
+    it): the user can only be logged in by a verified TLS client certificate,
+    never by AUTH/HELLO with a password or `nopass`. Rendered only when set
+    (after Redis's flags), so without it every output is Redis's."""
 
     __slots__ = ("name", "enabled", "nopass", "sanitize", "passwords", "selectors", "perm",
-                 "tenant", "__weakref__")
+                 "tenant", "certonly", "__weakref__")
 
     def __init__(self, name: bytes, allchannels: bool = False) -> None:
         self.name = name
@@ -423,6 +428,7 @@ class User:
         self.selectors = [Selector(root=True, allchannels=allchannels)]
         self.perm = None            # the compiled permissions (acl.perm.compile_user)
         self.tenant = None          # the `tenant=<name>` rule (opaque metadata)
+        self.certonly = False       # the `certonly` rule: TLS client-certificate login only
 
     @property
     def root(self) -> Selector:
@@ -436,6 +442,7 @@ class User:
         self.passwords = list(other.passwords)
         self.selectors = [s.copy() for s in other.selectors]
         self.tenant = other.tenant
+        self.certonly = other.certonly
 
     def clone(self) -> "User":
         u = User(self.name)
@@ -507,8 +514,13 @@ class User:
             if not name or has_spaces(name):
                 raise RuleError(ERR_TENANT)
             self.tenant = name
+        elif low == b"certonly":
+            self.certonly = True
+        elif low == b"nocertonly":
+            self.certonly = False
         elif low == b"reset":
             self.tenant = b"default"
+            self.certonly = False
             self.nopass = False
             self.passwords = []
             root = self.root
@@ -556,6 +568,8 @@ def password_matches(stored: str, password: bytes, hasher=None) -> bool:
 def describe_user(catalog: Catalog, u: User) -> bytes:
     """ACLDescribeUser: flags, #passwords, root selector, (selectors)."""
     parts = list(u.flags())
+    if u.certonly:
+        parts.append(b"certonly")
     if u.tenant is not None and u.tenant != b"default":
         parts.append(b"tenant=" + u.tenant)
     parts.extend(b"#" + p.encode() for p in u.passwords)

@@ -169,3 +169,45 @@ def test_tenant_rule_is_opaque_metadata():
         render("tenant=")
     with pytest.raises(RuleError):
         render("(tenant=x)")
+
+
+def test_certonly_rule():
+    """securekv's `certonly`: rendered after Redis's flags only when set, cleared by
+    `nocertonly` and `reset`, kept by copies, refused inside a selector."""
+    assert render("on nopass certonly ~a +get") == \
+        "on nopass certonly ~a resetchannels -@all +get"
+    assert render("CERTONLY on sanitize-payload tenant=t1 >pw") == \
+        "on sanitize-payload certonly tenant=t1 #%s resetchannels -@all" % (
+            __import__("hashlib").sha256(b"pw").hexdigest())
+    assert render("on certonly nocertonly") == "on resetchannels -@all"
+    assert render("on certonly reset") == "off sanitize-payload resetchannels -@all"
+    assert render("on nopass ~a +get") == "on nopass ~a resetchannels -@all +get"   # as Redis
+    once = render("on nopass certonly ~a +get")
+    assert render(once) == once
+    us = Users(CAT)
+    us.commit(b"u", us.stage(b"u", [b"on", b"certonly"]))
+    u = us.get(b"u")
+    assert u.certonly and u.clone().certonly
+    assert b"certonly" not in u.flags()     # GETUSER's flags set stays Redis's
+    us.commit(b"u", us.stage(b"u", [b"+get"]))
+    assert us.get(b"u").certonly is True    # other rules keep it
+    with pytest.raises(RuleError):
+        render("(certonly)")
+
+
+def test_certonly_file_round_trip(tmp_path):
+    us = Users(CAT)
+    us.commit(b"cert", us.stage(b"cert", [b"on", b"nopass", b"certonly", b"~*", b"+@all"]))
+    us.commit(b"pw", us.stage(b"pw", [b"on", b">secret", b"+get"]))
+    text = us.save_text()
+    assert b"user cert on nopass certonly ~* &* +@all\n" in text or \
+        b"user cert on nopass certonly ~* resetchannels +@all\n" in text
+    assert b"certonly" not in text.split(b"user pw ")[1]
+    path = tmp_path / "users.acl"
+    path.write_bytes(text)
+    other = Users(CAT)
+    users, err = other.load_file(str(path))
+    assert err is None
+    assert users[b"cert"].certonly and not users[b"pw"].certonly
+    other.install(users)
+    assert other.save_text() == text
