@@ -638,6 +638,8 @@ def normalise(ev: dict, actor: dict | None, audit: Audit | None = None) -> dict 
         obj = ev.get("object")
         details["method"] = _s(obj) if obj is not None else ev.get("method")
         rec["reason"] = "invalid username-password pair or user is disabled"
+        if ev.get("detail"):
+            details["detail"] = _s(ev["detail"])     # e.g. a certificate-only user
     elif typ == "acl-denied":
         rec["event"], rec["_class"] = "acl.denied", "acl"
         rec["outcome"] = "failure"
