@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from itertools import islice
 
+from securekv.commands.popping import parse_mpop, serving_first
 from securekv.commands.table import KeyNum, KeySpec, Range, command
 from securekv.commands.util import LLONG_MAX, notify, parse_int, parse_int_range
 from securekv.engine.blocking import NOT_READY, block, parse_timeout
@@ -459,28 +460,6 @@ def rpoplpush(c, argv):
     return _lmove(c, argv[1], argv[2], False, True)
 
 
-def _parse_mpop(argv, numkeys_idx: int):
-    """lmpopGenericCommand's parsing: (keys, left, count)."""
-    numkeys = parse_int_range(argv[numkeys_idx], 1, LLONG_MAX, "ERR numkeys should be greater than 0")
-    n = len(argv)
-    where_idx = numkeys_idx + numkeys + 1
-    if where_idx >= n:
-        raise CommandError(SYNTAX)
-    left = _side(argv[where_idx])
-    count = -1
-    j = where_idx + 1
-    while j < n:
-        if count == -1 and argv[j].lower() == b"count" and n - 1 - j:
-            j += 1
-            count = parse_int_range(argv[j], 1, LLONG_MAX, "ERR count should be greater than 0")
-        else:
-            raise CommandError(SYNTAX)
-        j += 1
-    if count == -1:
-        count = 1
-    return argv[numkeys_idx + 1:where_idx], left, count
-
-
 def _mpop_from(c, key: bytes, v: ListValue, left: bool, count: int):
     """Pop up to count from v: [key, elements], propagated as [LR]POP key n."""
     m0 = v.mem
@@ -505,23 +484,12 @@ def _mpop(c, keys, left: bool, count: int):
          group='list', since='7.0.0',
          summary='Pop elements from a list')
 def lmpop(c, argv):
-    keys, left, count = _parse_mpop(argv, 1)
+    keys, left, count = parse_mpop(argv, 1, _side)
     r = _mpop(c, keys, left, count)
     return NULL_ARRAY if r is NOT_READY else r
 
 
 # -- blocking ------------------------------------------------------------------------
-
-def _serving_first(c, keys):
-    """The keys to try when a blocked client is retried: the ready key only (Redis
-    serves a client from the key that was pushed to), else all of them."""
-    server = c.server
-    if server.serving_blocked:
-        k = getattr(server, "serving_key", None)
-        if k is not None and k in keys:
-            return (k,)
-    return keys
-
 
 def _bpop_now(c, keys, left: bool):
     """The non-blocking attempt of BLPOP/BRPOP: WRONGTYPE stops the scan, as Redis."""
@@ -539,7 +507,7 @@ def _bpop_now(c, keys, left: bool):
 
 def _bpop_retry(keys, left: bool):
     def retry(c):
-        for key in _serving_first(c, keys):
+        for key in serving_first(c, keys):
             v = c.db.lookup(key)
             if type(v) is ListValue and v:
                 return _bpop_now(c, (key,), left)
@@ -627,14 +595,14 @@ def brpoplpush(c, argv):
          group='list', since='7.0.0',
          summary='Pop elements from a list, or block until one is available')
 def blmpop(c, argv):
-    keys, left, count = _parse_mpop(argv, 2)
+    keys, left, count = parse_mpop(argv, 2, _side)
     timeout = parse_timeout(argv[1])
     r = _mpop(c, keys, left, count)
     if r is not NOT_READY:
         return r
 
     def retry(c):
-        for key in _serving_first(c, keys):
+        for key in serving_first(c, keys):
             v = c.db.lookup(key)
             if type(v) is ListValue and v:
                 return _mpop_from(c, key, v, left, count)
