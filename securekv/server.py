@@ -101,7 +101,6 @@ class Server:
         self.start_hooks: list = []        # async hook(server) after the plain listeners (TLS ...)
         self.reset_hooks: list = []        # hook(client) on RESET (discard MULTI, unsubscribe ...)
         self.master_host = None            # set by replication
-        self.redactors: dict = {}          # command full name -> fn(argv) hiding secrets (logs)
         self.protected_error = None        # fn(c, cmd) -> error | None for "protected" commands
         self.tcp_servers: list = []        # TCP listeners (CONFIG SET port/bind rebinds them)
         self.ready_keys: dict = {}         # (db, key) -> None: keys touched with clients blocked on them
@@ -577,7 +576,7 @@ class Server:
 
     def redacted_argv(self, cmd, argv):
         """The argv as logs may show it: secrets replaced (the ACL issue extends it)."""
-        hook = cmd.redact or self.redactors.get(cmd.name)
+        hook = cmd.redact
         return hook(argv) if hook else argv
 
     def feed_monitors(self, c: Client, cmd, argv) -> None:

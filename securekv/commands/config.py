@@ -85,7 +85,8 @@ def _protected_allowed(c) -> bool:
 
 @subcommand("config", "set", -4, "admin noscript loading stale", "", since="2.0.0",
             summary="Set configuration parameters to the given values",
-            tips=["request_policy:all_nodes", "response_policy:all_succeeded"])
+            tips=["request_policy:all_nodes", "response_policy:all_succeeded"],
+            redact=lambda argv: redact_config_set(argv))
 def config_set(c, argv):
     if len(argv) & 1:
         raise CommandError(SYNTAX)
@@ -238,9 +239,6 @@ def redact_config_set(argv):
 
 @on_init
 def _setup(server):
-    redactors = getattr(server, "redactors", None)
-    if redactors is not None:
-        redactors["config|set"] = redact_config_set
     renames = server.config["rename-command"]
     if renames:
         _apply_renames(server, renames)

@@ -1254,5 +1254,3 @@ def _setup(server) -> None:
     server.peak_memory = server.startup_memory
     server.reset_hooks.append(_monitor_reset)
     server.protected_error = protected_error
-    for name, fn in (("auth", redact_auth), ("hello", redact_hello), ("migrate", redact_migrate)):
-        server.redactors.setdefault(name, fn)
