@@ -177,6 +177,21 @@ class TrimArgs:
 _PLAIN_ADD = TrimArgs()      # XADD key * field value ...: read only, never changed
 
 
+def _trim_strategy(a, argv, i: int, more: int, strategy: bool) -> int:
+    """The part MAXLEN and MINID share: only one of them, then an optional `~`
+    (approximate) or `=`. Returns the index just before the threshold argument."""
+    if strategy:
+        raise CommandError("ERR syntax error, MAXLEN and MINID options at the same "
+                           "time are not compatible")
+    a.approx = False
+    if more >= 2 and argv[i + 1] == b"~":
+        a.approx = True
+        i += 1
+    elif more >= 2 and argv[i + 1] == b"=":
+        i += 1
+    return i
+
+
 def _parse_add_trim(c, argv, xadd: bool):
     """streamParseAddOrTrimArgsOrReply: (TrimArgs, index of the ID for XADD)."""
     if xadd and argv[2] == b"*":        # the common XADD key * ...: nothing to parse
@@ -193,16 +208,7 @@ def _parse_add_trim(c, argv, xadd: bool):
         if xadd and opt == b"*":
             break
         if lo == b"maxlen" and more:
-            if strategy:
-                raise CommandError("ERR syntax error, MAXLEN and MINID options at the same "
-                                   "time are not compatible")
-            a.approx = False
-            nxt = argv[i + 1]
-            if more >= 2 and nxt == b"~":
-                a.approx = True
-                i += 1
-            elif more >= 2 and nxt == b"=":
-                i += 1
+            i = _trim_strategy(a, argv, i, more, strategy)
             ml = parse_int(argv[i + 1])
             if ml < 0:
                 raise CommandError("ERR The MAXLEN argument must be >= 0.")
@@ -211,16 +217,7 @@ def _parse_add_trim(c, argv, xadd: bool):
             strategy = True
             a.arg_idx = i
         elif lo == b"minid" and more:
-            if strategy:
-                raise CommandError("ERR syntax error, MAXLEN and MINID options at the same "
-                                   "time are not compatible")
-            a.approx = False
-            nxt = argv[i + 1]
-            if more >= 2 and nxt == b"~":
-                a.approx = True
-                i += 1
-            elif more >= 2 and nxt == b"=":
-                i += 1
+            i = _trim_strategy(a, argv, i, more, strategy)
             a.minid = parse_id(argv[i + 1], True)
             i += 1
             strategy = True
