@@ -39,8 +39,9 @@ def parse_float(arg: bytes, err: str = NOT_FLOAT) -> float:
     """Redis's string2d (strtod over the whole string): no leading space, no
     nan, and ERANGE is an error both for overflow to inf and for underflow to
     zero; hex floats (0x1p3) and 'inf'/'infinity' are accepted as C does."""
-    s = bytes(arg)
-    v = strtod(s)
+    if arg.isdigit() and len(arg) < 300:     # plain digits (ZADD's common case): exact
+        return float(arg)
+    v = strtod(bytes(arg))
     if v is None:
         raise CommandError(err)
     return v

@@ -71,8 +71,17 @@ def strtod_full(s: bytes):
     return v
 
 
+_INF_BOUNDS = {b"+inf": (INF, False), b"-inf": (-INF, False), b"inf": (INF, False),
+               b"(+inf": (INF, True), b"(-inf": (-INF, True), b"(inf": (INF, True)}
+
+
 def parse_score_bound(arg: bytes):
     """One side of a score range: (value, exclusive), or None when invalid."""
+    if arg.isdigit() and len(arg) < 300:     # plain digits: float() is strtod here
+        return float(arg), False
+    b = _INF_BOUNDS.get(arg)
+    if b is not None:
+        return b
     if arg[:1] == b"(":
         v = strtod_full(arg[1:])
         return None if v is None else (v, True)
@@ -411,14 +420,14 @@ def zrange_generic(c, argv, start: int, store: bytes | None, rtype, rev):
             items = []
         elif rev:
             ln = len(z)
-            items = list(sl.islice(ln - r[1], ln - r[0], reverse=True))
+            items = sl[ln - r[1]:ln - r[0]]
+            items.reverse()
         else:
-            items = list(sl.islice(r[0], r[1]))
+            items = sl[r[0]:r[1]]
+    elif rtype == SCORE:
+        items = z.by_score(*srange, offset, limit, rev)
     else:
-        if rtype == SCORE:
-            a, b = z.score_range(*srange)
-        else:
-            a, b = lex_indices(z, *lrange)
+        a, b = lex_indices(z, *lrange)
         if offset > 0 and offset >= len(z):
             a = b
         a, b = _limited(a, b, offset, limit, rev)

@@ -15,6 +15,7 @@ prints such scores as integers; both are reproduced.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left as _bisect_left
 
 from sortedcontainers import SortedList
 
@@ -146,6 +147,97 @@ class ZSetValue(dict):
         if stop < start:
             stop = start
         return start, stop
+
+    def by_score(self, lo: float, loex: bool, hi: float, hiex: bool, offset: int, limit: int,
+                 rev: bool) -> list:
+        """The (score, member) items of a score range in reply order, after LIMIT
+        offset count (count < 0: no limit). Walks the SortedList's sublists from
+        the first item in range, as zslFirstInRange/zslLastInRange and a walk do:
+        two bisections and slices, no positional index (ZRANGEBYSCORE's common
+        case, LIMIT 0 10, costs the same on a 10-member and a 10M-member set)."""
+        if offset < 0 or (loex and lo == INF):
+            return []
+        lo_key = (_nextafter(lo, INF) if loex else lo, b"")       # first item >= lo_key
+        if hiex:
+            hi_key = (hi, b"")                                    # items < hi_key
+        elif hi == INF:
+            hi_key = None
+        else:
+            hi_key = (_nextafter(hi, INF), b"")
+        sl = self.sl
+        lists, maxes = sl._lists, sl._maxes
+        nl = len(maxes)
+        if not nl:
+            return []
+        need = limit if limit >= 0 else len(self)
+        skip = offset
+        out: list = []
+        if not rev:
+            i = _bisect_left(maxes, lo_key)
+            if i == nl:
+                return out
+            j = _bisect_left(lists[i], lo_key)
+            while need > 0 and i < nl:
+                chunk = lists[i]
+                ends_here = hi_key is not None and not maxes[i] < hi_key
+                if skip:
+                    if skip >= len(chunk) - j:
+                        if ends_here:
+                            return out
+                        skip -= len(chunk) - j
+                        i += 1
+                        j = 0
+                        continue
+                    j += skip
+                    skip = 0
+                part = chunk[j:j + need]
+                if ends_here and part and not part[-1] < hi_key:
+                    out += part[:_bisect_left(part, hi_key)]
+                    return out
+                out += part
+                need -= len(part)
+                i += 1
+                j = 0
+            return out
+        if hi_key is None:
+            i = nl - 1
+            j = len(lists[i])
+        else:
+            i = _bisect_left(maxes, hi_key)
+            if i == nl:
+                i = nl - 1
+                j = len(lists[i])
+            else:
+                j = _bisect_left(lists[i], hi_key)      # items [0, j) of chunk i are < hi_key
+        while need > 0 and i >= 0:
+            chunk = lists[i]
+            ends_here = not chunk[0] >= lo_key
+            if skip:
+                if skip >= j:
+                    if ends_here:
+                        return out
+                    skip -= j
+                    i -= 1
+                    if i >= 0:
+                        j = len(lists[i])
+                    continue
+                j -= skip
+                skip = 0
+            a = j - need if j > need else 0
+            if ends_here and not chunk[a] >= lo_key:
+                a = _bisect_left(chunk, lo_key, a, j)
+                part = chunk[a:j]
+                part.reverse()
+                out += part
+                return out
+            part = chunk[a:j]
+            part.reverse()
+            out += part
+            need -= len(part)
+            i -= 1
+            if i >= 0:
+                j = len(lists[i])
+        return out
 
     def lex_range(self, lo, hi) -> tuple[int, int]:
         """Ranks [start, stop) of the members inside lex bounds lo..hi (see

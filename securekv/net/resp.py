@@ -415,6 +415,19 @@ def format_double(d: float) -> bytes:
 
 
 _BULK_HDR = [b"$%d\r\n" % n for n in range(256)]     # bulk headers of short strings
+_BULK_HDR_BARE = [b"$%d" % n for n in range(4096)]   # the same without CRLF (bulk_array)
+_bare_hdr = _BULK_HDR_BARE.__getitem__
+
+
+def bulk_array(v) -> bytes:
+    """The RESP array of a list of bytes elements, each shorter than 4096 bytes,
+    built by C loops (map, slice assignment, join) rather than a Python one:
+    about half the cost of the per-element loop at LRANGE sizes. Raises
+    TypeError (an element is not bytes-like) or IndexError (a long element)."""
+    parts = [None] * (2 * len(v))
+    parts[0::2] = map(_bare_hdr, map(len, v))
+    parts[1::2] = v
+    return b"*%d\r\n%s\r\n" % (len(v), b"\r\n".join(parts))
 
 
 def encode(v, resp3: bool, out: list) -> None:
@@ -431,6 +444,15 @@ def encode(v, resp3: bool, out: list) -> None:
     elif v is None:
         out.append(b"_\r\n" if resp3 else b"$-1\r\n")
     elif t is list or t is tuple:
+        # A flat array of bulk strings (LRANGE, ZRANGE, HKEYS ...; first and last
+        # element tell mixed replies such as SCAN's or WITHSCORES's apart cheaply)
+        # is built in C by bulk_array; an element it refuses takes the loop below.
+        if len(v) > 2 and type(v[0]) is bytes and type(v[-1]) is bytes:
+            try:
+                out.append(bulk_array(v))
+                return
+            except (TypeError, IndexError):
+                pass
         # One chunk per array (bulk elements inlined): LRANGE/ZRANGE/HGETALL-sized
         # replies would otherwise add 3 chunks per element to the batch output.
         parts = [b"*%d\r\n" % len(v)]
