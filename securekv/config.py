@@ -1267,6 +1267,11 @@ directive("active-expire-enabled", Bool(), True, section="general", redis=False,
 directive("scan-max-cursors", Int(1, 2 ** 31 - 1), 64, section="general", redis=False,
           doc="SCAN cursors kept alive at once (each holds the key list of its database; "
               "the least recently used is dropped and its scan restarts from the start).")
+directive("random-reply-max-count", Int(1, 2 ** 63 - 1), 1_000_000, section="general", redis=False,
+          doc="The largest number of draws SRANDMEMBER, HRANDFIELD and ZRANDMEMBER make for a "
+              "negative count (repeats allowed, so the reply's size is set by the count, not by "
+              "the data). Redis 7.0 has no limit and runs out of memory on a count like "
+              "-9223372036854775807; past this limit the command is refused.")
 
 
 class Config:

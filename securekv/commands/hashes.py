@@ -10,7 +10,7 @@ import random
 from securekv.commands.keys import _parse_cursor
 from securekv.commands.strings import _ld_add, format_long_double_human, parse_long_double
 from securekv.commands.table import KeySpec, command
-from securekv.commands.util import LLONG_MAX, LLONG_MIN, notify, parse_int
+from securekv.commands.util import LLONG_MAX, LLONG_MIN, check_random_draws, notify, parse_int
 from securekv.engine.hashtype import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_VALUE, HashValue
 from securekv.errors import OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from securekv.net.resp import OK, _strict_int
@@ -320,6 +320,7 @@ def hrandfield(c, argv):
     resp3 = c.resp3
     if lv < 0 or lv == 1:
         # With repetitions (or a single pick): independent draws.
+        check_random_draws(c, -lv)
         fields = random.choices(h.field_list(), k=abs(lv))
     elif lv >= len(h):
         fields = list(h)                  # the whole hash, in its order

@@ -4,8 +4,8 @@ set of bytes with Redis's intset/hashtable encoding tracked beside it."""
 from __future__ import annotations
 
 from securekv.commands.table import KeyNum, KeySpec, Range, command
-from securekv.commands.util import (LLONG_MAX, notify, parse_scan_cursor, parse_scan_options,
-                                    store_result)
+from securekv.commands.util import (LLONG_MAX, check_random_draws, notify, parse_scan_cursor,
+                                    parse_scan_options, store_result)
 from securekv.engine.settype import SetValue, new_set, scan_buckets, set_max_intset_entries
 from securekv.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
 from securekv.net.resp import RSet, _strict_int
@@ -227,6 +227,8 @@ def srandmember(c, argv):
             return []
         if v >= len(s):
             return s.ordered()
+        if v < 0:
+            check_random_draws(c, -v)
         before = s.mem
         out = s.random_choices(-v) if v < 0 else s.random_sample(v)
         c.db.grow(s.mem - before)

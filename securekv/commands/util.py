@@ -79,6 +79,16 @@ def strtod(s: bytes) -> float | None:
     return v
 
 
+def check_random_draws(c, count: int) -> None:
+    """SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a negative count make `count` draws:
+    refuse more than random-reply-max-count (a 40-byte request must not build a
+    reply that exhausts memory, which Redis 7.0 lets it do)."""
+    limit = c.server.config.values.get("random-reply-max-count", 1_000_000)
+    if count > limit:
+        raise CommandError(f"ERR count is out of range: at most {limit} random elements with "
+                           f"repetitions (random-reply-max-count)")
+
+
 def lookup_string(c, key: bytes, read: bool = True):
     """The string at key (bytes/bytearray) or None; WRONGTYPE for other types."""
     v = c.db.lookup_read(key) if read else c.db.lookup(key)

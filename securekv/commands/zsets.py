@@ -10,7 +10,7 @@ import random
 from securekv.commands.popping import blocking_pop, first_existing, parse_mpop
 from securekv.commands.sets import EMPTY_SCAN, after_removal, scan_matcher
 from securekv.commands.table import KeyNum, KeySpec, Range, command
-from securekv.commands.util import notify, parse_float, parse_scan_cursor, store_result
+from securekv.commands.util import check_random_draws, notify, parse_float, parse_scan_cursor, store_result
 from securekv.engine.blocking import parse_timeout
 from securekv.engine.settype import SetValue, scan_buckets
 from securekv.engine.zsettype import (ZSetValue, score_to_scan_bytes, zset_from_pairs,
@@ -721,6 +721,7 @@ def zrandmember(c, argv):
         size = len(sl)
         if v < 0 or v == 1:
             count = -v if v < 0 else 1
+            check_random_draws(c, count)
             idx = [random.randrange(size) for _ in range(count)]
             items = [sl[i] for i in idx]
         elif v >= size:

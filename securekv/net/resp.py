@@ -51,9 +51,10 @@ UNAUTH_MAX_BULK = 16384
 # false positive only costs the Python path; measured: one search instead of two
 # searches and three `in` tests was worth ~15% of -P 1 SET), and (2) what
 # hiredis returns is validated after the parse by walking canonical wire lengths
-# (_feed_fast): a simple string in place of a bulk, or a set/push at top level,
+# (feed, _check_walk): a simple string in place of a bulk, or a set/push at top level,
 # moves request boundaries and sends the read to the Python parser.
 _BIG_AGGREGATE = re.compile(rb"[*~>|%][0-9]{7}").search
+_join = b"".join
 
 
 class ProtocolError(Exception):
@@ -129,44 +130,43 @@ class RequestParser:
     # -- public -----------------------------------------------------------
 
     def feed(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
-        if self._dead:
-            return [], None
+        # The fast path, on a request boundary (the Python parser holds no bytes;
+        # a dead parser keeps a non-None _buf so it never gets here).
         if (self._buf is None and data[:1] == b"*" and not self.auth_required
                 and _BIG_AGGREGATE(data) is None):
-            return self._feed_fast(data)
+            reader = self._reader
+            reader.feed(data)
+            out: list[list[bytes]] = []
+            try:
+                req = reader.gets()
+                while req is not False:
+                    # A request is a non-empty flat array of bulk strings. join()
+                    # raises TypeError for anything else hiredis may return: an
+                    # integer, nil, error or nested array, or a bare bulk string.
+                    if type(req) is not list or not req:
+                        return self._resync_all(data)
+                    _join(req)
+                    out.append(req)
+                    req = reader.gets()
+            except (hiredis.ProtocolError, TypeError):
+                return self._resync_all(data)
+            if len(out) == 1 and _wire_len(out[0]) == len(data):
+                return out, None                # one whole request: the -P 1 case
+            return self._check_walk(data, out)
         return self._feed_slow(data)
 
     # -- fast path: hiredis ----------------------------------------------
 
-    def _feed_fast(self, data: bytes):
-        reader = self._reader
-        reader.feed(data)
-        out: list[list[bytes]] = []
-        append = out.append
-        join = b"".join
-        try:
-            while True:
-                req = reader.gets()
-                if req is False:
-                    break
-                # A request is a non-empty flat array of bulk strings. join()
-                # raises TypeError for anything else hiredis may return: an
-                # integer, nil, error or nested array, or a bare bulk string.
-                if type(req) is not list or not req:
-                    return self._resync_all(data)
-                join(req)
-                append(req)
-        except (hiredis.ProtocolError, TypeError):
-            return self._resync_all(data)
-        # hiredis parses replies, so it also accepts what Redis refuses in a
-        # request: `+simple` elements in place of `$bulk`, a top-level `~set` or
-        # `>push` instead of `*`, non-canonical lengths. Each of those changes
-        # where the requests start in `data` compared with the canonical
-        # encoding of what came back. So walk the canonical wire lengths: every
-        # request must start with '*', and the walk must land on the end of
-        # the read (all complete) or on the '*' of a partial request whose
-        # tail goes to the Python parser. Anything else: the whole read goes to
-        # the Python parser, which is the reference and gives Redis's error.
+    def _check_walk(self, data: bytes, out: list):
+        """hiredis parses replies, so it also accepts what Redis refuses in a
+        request: `+simple` elements in place of `$bulk`, a top-level `~set` or
+        `>push` instead of `*`, non-canonical lengths. Each of those changes
+        where the requests start in `data` compared with the canonical
+        encoding of what came back. So walk the canonical wire lengths: every
+        request must start with '*', and the walk must land on the end of
+        the read (all complete) or on the '*' of a partial request whose
+        tail goes to the Python parser. Anything else: the whole read goes to
+        the Python parser, which is the reference and gives Redis's error."""
         pos = 0
         n = len(data)
         for req in out:
@@ -196,6 +196,8 @@ class RequestParser:
     # -- reference path: Python, as Redis ---------------------------------
 
     def _feed_slow(self, data) -> tuple[list[list[bytes]], ProtocolError | None]:
+        if self._dead:
+            return [], None
         if self._buf is None:
             self._buf = bytearray()
             self._pos = 0
@@ -218,7 +220,7 @@ class RequestParser:
                     out.append(req)
         except ProtocolError as e:
             self._dead = True
-            self._buf = None
+            self._buf = bytearray()       # never the fast path again
             return out, e
         if self._pos >= len(buf) and self._mbulk == 0:
             self._buf = None          # back on a boundary: the fast path again
@@ -235,7 +237,7 @@ class RequestParser:
     def _check_limit(self, buf: bytearray) -> None:
         if len(buf) - self._pos > self.query_buffer_limit:
             self._dead = True
-            self._buf = None
+            self._buf = bytearray()
             raise QueryBufferLimit()
 
     def _parse_inline(self, buf: bytearray):

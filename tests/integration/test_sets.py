@@ -121,3 +121,30 @@ def test_random_index_stays_consistent(r):
     assert len(popped) == len(set(popped)) and set(popped) == expected
     assert r.exists("s") == 0
     assert r.spop("s") is None
+
+
+def test_random_draws_are_bounded(r):
+    """A negative count makes that many draws: Redis 7.0 builds any such reply
+    (and runs out of memory on -9223372036854775807); securekv refuses counts
+    past random-reply-max-count and stays up."""
+    import redis
+    r.sadd("s", "a", "b")
+    r.hset("h", "f", "v")
+    r.zadd("z", {"m": 1})
+    huge = -9223372036854775807
+    for cmd in (("SRANDMEMBER", "s", huge), ("HRANDFIELD", "h", huge),
+                ("ZRANDMEMBER", "z", huge), ("HRANDFIELD", "h", -1000001, "WITHVALUES"),
+                ("ZRANDMEMBER", "z", -1000001, "WITHSCORES")):
+        with pytest.raises(redis.ResponseError, match="random-reply-max-count"):
+            r.execute_command(*cmd)
+    assert len(r.srandmember("s", -1000000)) == 1000000       # at the limit: served
+    assert r.srandmember("nokey", huge) == []                 # no key: nothing to draw
+    r.config_set("random-reply-max-count", "10")
+    try:
+        assert len(r.hrandfield("h", -10)) == 10
+        with pytest.raises(redis.ResponseError, match="at most 10 random"):
+            r.hrandfield("h", -11)
+        assert len(r.srandmember("s", 5)) == 2                 # positive counts: the set bounds them
+    finally:
+        r.config_set("random-reply-max-count", "1000000")
+    assert r.ping()
