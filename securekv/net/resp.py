@@ -77,6 +77,8 @@ class QueryBufferLimit(Exception):
 
 def _strict_int(b: bytes | bytearray) -> int | None:
     """Redis's string2ll: an optional '-', then digits without leading zeros."""
+    if b.isdigit() and len(b) < 19 and (b[0] != 48 or len(b) == 1):
+        return int(b)                   # the common case: a small non-negative number
     if not b or len(b) > 20:
         return None
     s = b[1:] if b[:1] == b"-" else b
