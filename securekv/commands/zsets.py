@@ -123,13 +123,92 @@ def parse_lex_range(lo: bytes, hi: bytes):
 
 
 def lex_indices(z: ZSetValue, lo, hi) -> tuple[int, int]:
+    """Ranks [start, stop) of a lex range, forward (ZLEXCOUNT, ZREMRANGEBYLEX,
+    ZRANGEBYLEX)."""
     n = len(z)
     if lo == PLUS or hi == MINUS:
         return 0, 0
+    if _lex_walk(z):
+        i = _lex_walk_start(z, lo, hi, False)
+        if i is None:
+            return 0, 0
+        sl, k = z.sl, i
+        while k < n and _lte_max(sl[k][1], hi):
+            k += 1
+        return i, k
     start, stop = z.lex_range(None if lo == MINUS else lo, None if hi == PLUS else hi)
     if start > n:
         start = n
     return start, max(start, stop)
+
+
+# Lex ranges assume every member has the same score (Redis's documented use); a
+# bisection answers them. With different scores the answer depends on how Redis
+# walks: a listpack (small zset) is walked element by element from one end, which
+# is reproduced below exactly (zzlIsInLexRange, zzlFirstInLexRange,
+# zzlLastInLexRange and the walks that use them); a skiplist is searched through
+# its random levels, which cannot be reproduced, so the bisection stands there.
+
+def _lex_walk(z: ZSetValue) -> bool:
+    sl = z.sl
+    return z.listpack and len(sl) > 1 and sl[0][0] != sl[-1][0]
+
+
+def _gte_min(m: bytes, lo) -> bool:
+    if lo == MINUS:
+        return True
+    if lo == PLUS:
+        return False
+    return m > lo[0] if lo[1] else m >= lo[0]
+
+
+def _lte_max(m: bytes, hi) -> bool:
+    if hi == PLUS:
+        return True
+    if hi == MINUS:
+        return False
+    return m < hi[0] if hi[1] else m <= hi[0]
+
+
+def _lex_walk_start(z: ZSetValue, lo, hi, rev: bool):
+    """zzlFirstInLexRange (zzlLastInLexRange when rev): the index the walk starts
+    at, or None."""
+    if type(lo) is tuple and type(hi) is tuple and (
+            lo[0] > hi[0] or (lo[0] == hi[0] and (lo[1] or hi[1]))):
+        return None                         # a range that is always empty
+    sl = z.sl
+    if not _gte_min(sl[-1][1], lo) or not _lte_max(sl[0][1], hi):
+        return None                         # zzlIsInLexRange: last >= min, first <= max
+    if rev:
+        for i in range(len(sl) - 1, -1, -1):
+            if _lte_max(sl[i][1], hi):
+                return i if _gte_min(sl[i][1], lo) else None
+    else:
+        for i in range(len(sl)):
+            if _gte_min(sl[i][1], lo):
+                return i if _lte_max(sl[i][1], hi) else None
+    return None
+
+
+def _lex_walk_items(z: ZSetValue, lo, hi, offset: int, limit: int, rev: bool) -> list:
+    """genericZrangebylexCommand on a listpack: from the start, skip `offset`
+    elements unchecked, then take up to `limit` while still inside the range."""
+    if lo == PLUS or hi == MINUS or offset < 0:
+        return []
+    i = _lex_walk_start(z, lo, hi, rev)
+    if i is None:
+        return []
+    sl, n, out = z.sl, len(z), []
+    step = -1 if rev else 1
+    i += step * offset
+    while 0 <= i < n and limit != 0:
+        item = sl[i]
+        if not (_gte_min(item[1], lo) if rev else _lte_max(item[1], hi)):
+            break
+        out.append(item)
+        i += step
+        limit -= 1
+    return out
 
 
 def rank_indices(n: int, start: int, end: int):
@@ -426,6 +505,8 @@ def zrange_generic(c, argv, start: int, store: bytes | None, rtype, rev):
             items = sl[r[0]:r[1]]
     elif rtype == SCORE:
         items = z.by_score(*srange, offset, limit, rev)
+    elif _lex_walk(z):
+        items = _lex_walk_items(z, *lrange, offset, limit, rev)
     else:
         a, b = lex_indices(z, *lrange)
         if offset > 0 and offset >= len(z):
