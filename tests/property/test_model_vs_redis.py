@@ -24,7 +24,8 @@ Replies Redis itself gives in no defined order are compared differently
   says `embstr` for an integer-looking INCRBYFLOAT result.
 
 The default run is bounded (MAX_EXAMPLES per type, about a second or two
-each); `-m slow` runs the same properties with many more examples.
+each); `-m slow` runs the same properties with many more examples
+(SECUREKV_SLOW_EXAMPLES, 1000 by default).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from helpers import RawConn, ServerProcess, encode_command, redis_server_available  # noqa: E402
 
 MAX_EXAMPLES = 50
-SLOW_EXAMPLES = 1000
+SLOW_EXAMPLES = int(os.environ.get("SECUREKV_SLOW_EXAMPLES", "1000"))
 
 pytestmark = pytest.mark.skipif(not redis_server_available(),
                                 reason="redis-server not installed (apt-get install redis-server)")
