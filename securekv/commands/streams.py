@@ -11,13 +11,15 @@ there): it counts a change (server.dirty) so the write is propagated.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from securekv.commands.table import Keyword, KeySpec, Range, command, container, subcommand
 from securekv.commands.util import help_reply, notify, now_ms, parse_int, subcommand_syntax_error
 from securekv.engine.blocking import NOT_READY, block
 from securekv.engine.streamtype import (INVALID_ENTRIES_READ, MAX_ID, NACK, SEQ_MASK, Consumer,
                                         Group, Stream, decr_id, fmt_id, incr_id, rax_nodes)
 from securekv.errors import NO_SUCH_KEY, SYNTAX, WRONGTYPE, CommandError
-from securekv.net.resp import NULL_ARRAY, OK, FlatMap, _strict_int
+from securekv.net.resp import NULL_ARRAY, OK, FlatMap, Raw, _strict_int, bulk_array, encode_one
 
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
 XREAD_BLOCKED_DEFAULT_COUNT = 1000
@@ -137,23 +139,41 @@ def _entry(i: int, flat) -> list:
     return [fmt_id(i), flat]
 
 
+def _entry_reply(i: int, fields) -> Raw:
+    """One entry as XRANGE/XREAD reply with it, [id, [field, value, ...]], encoded
+    here (it is the same in RESP2 and RESP3): a nested list per entry costs the
+    generic encoder two recursive calls per entry."""
+    idb = b"%d-%d" % (i >> 64, i & SEQ_MASK)
+    if len(fields) == 2:                 # one field/value pair: one format
+        f, v = fields
+        return Raw(b"*2\r\n$%d\r\n%s\r\n*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+                   % (len(idb), idb, len(f), f, len(v), v))
+    try:
+        body = bulk_array(fields)
+    except IndexError:                   # a field or value of 4096 bytes or more
+        body = encode_one(list(fields))
+    return Raw(b"*2\r\n$%d\r\n%s\r\n%s" % (len(idb), idb, body))
+
+
 def _range(s: Stream, start: int, end: int, count: int, rev: bool) -> list:
-    """Entries with start <= id <= end (count 0: all), as [id, fields] pairs."""
-    from bisect import bisect_left, bisect_right
+    """Entries with start <= id <= end (count 0: all), as encoded [id, fields]
+    replies (_entry_reply)."""
     if start > end:
         return []
     ids, vals = s.ids, s.vals
-    lo = bisect_left(ids, start)
-    hi = bisect_right(ids, end)
+    if not ids:
+        return []
+    lo = 0 if start <= ids[0] else bisect_left(ids, start)
+    hi = len(ids) if end >= ids[-1] else bisect_right(ids, end)      # `+`: no search
     if lo >= hi:
         return []
     if rev:
         if count and hi - lo > count:
             lo = hi - count
-        return [[fmt_id(ids[k]), vals[k]] for k in range(hi - 1, lo - 1, -1)]
+        return [_entry_reply(ids[k], vals[k]) for k in range(hi - 1, lo - 1, -1)]
     if count and hi - lo > count:
         hi = lo + count
-    return [[fmt_id(ids[k]), vals[k]] for k in range(lo, hi)]
+    return [_entry_reply(ids[k], vals[k]) for k in range(lo, hi)]
 
 
 # -- XADD / XTRIM -------------------------------------------------------------------
@@ -523,7 +543,6 @@ def _serve_group(c, s: Stream, key: bytes, gname: bytes, g: Group, cons: Consume
                  start: int, count: int, noack: bool, prop: list) -> list:
     """streamReplyWithRange for a group reading new entries (`>`): deliver, update
     the group's last ID and entries_read, create NACKs; appends the propagation."""
-    from bisect import bisect_left
     ids, vals = s.ids, s.vals
     k = bisect_left(ids, start)
     end = len(ids) if not count else min(len(ids), k + count)

@@ -462,11 +462,14 @@ def encode(v, resp3: bool, out: list) -> None:
         parts = [b"*%d\r\n" % len(v)]
         ap = parts.append
         for x in v:
-            if type(x) is bytes:
+            tx = type(x)
+            if tx is bytes:
                 n = len(x)
                 ap(_BULK_HDR[n] if n < 256 else b"$%d\r\n" % n)
                 ap(x)
                 ap(b"\r\n")
+            elif tx is Raw:             # elements encoded by the handler (stream entries)
+                ap(x.data)
             else:
                 encode(x, resp3, parts)
         out.append(b"".join(parts))
