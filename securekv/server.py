@@ -70,6 +70,7 @@ class Server:
         self.next_client_id = 1
         self.listeners: list = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.flush_pending: list[Client] = []      # clients whose replies go out at the end of the iteration
         self.dirty = 0
         self.gated = False
         self.monitors: list[Client] = []
@@ -313,6 +314,30 @@ class Server:
         self.update_gate(c)
         for hook in self.connect_hooks:
             hook(c, None)
+
+    # -- replies at the end of the loop iteration ------------------------------------
+
+    def flush_soon(self, c: Client) -> None:
+        """Write c's replies once this loop iteration has read every ready client,
+        as Redis's beforeSleep (handleClientsWithPendingWrites) does: the writes
+        of one iteration go out together, so a peer handling many connections
+        (one redis-benchmark, a client pool) is woken once for several replies
+        rather than once per reply, which is most of the kernel time per request
+        on a VM (measured: bench/compare, -P 1 and -P 16)."""
+        pending = self.flush_pending
+        if not pending:
+            loop = self.loop
+            if loop is None:            # no event loop (in-process use): write now
+                c.flush()
+                return
+            loop.call_soon(self._flush_pending)
+        pending.append(c)
+
+    def _flush_pending(self) -> None:
+        pending = self.flush_pending
+        self.flush_pending = []
+        for c in pending:
+            c.flush()
 
     def client_disconnected(self, c: Client) -> None:
         if self.clients.pop(c.id, None) is None:

@@ -226,7 +226,7 @@ class Client(asyncio.Protocol):
             err = None
         if err is not None and not self.closing and not self.close_after_reply:
             self.protocol_error(err)
-        self.flush()
+        self.server.flush_soon(self)
 
     def _enqueue(self, reqs, err) -> None:
         if self.pending is None:
