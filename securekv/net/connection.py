@@ -6,7 +6,9 @@ per-request state (the output chunks of the current read batch).
 
 The flow of a read: `data_received` feeds the RequestParser, executes every
 complete request through `dispatch.execute` (each appends its encoded reply to
-`out`) and writes the whole batch with one `transport.write`. A client that
+`out`) and writes the whole batch with one `transport.write` once the loop
+iteration has read every ready client (`server.flush_soon`, Redis's beforeSleep:
+one wake-up of a peer for several replies). A client that
 blocks (BLPOP, CLIENT PAUSE) keeps its remaining requests in `pending` and
 stops reading until it is resumed.
 
