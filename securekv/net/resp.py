@@ -25,7 +25,6 @@ Rules of this module:
 
 from __future__ import annotations
 
-import re
 
 import hiredis
 
@@ -46,14 +45,17 @@ UNAUTH_MAX_BULK = 16384
 #    push (`~`, `>`) as a list and a map as a dict: Redis refuses the first
 #    ("expected '$', got '+'") and reads the others as inline commands.
 # So (1) a read that announces an aggregate of a million elements or more
-# anywhere goes to the Python parser (one regex search, unanchored because Redis
-# skips the two bytes after a bulk unchecked, so a header may follow junk; a
-# false positive only costs the Python path; measured: one search instead of two
-# searches and three `in` tests was worth ~15% of -P 1 SET), and (2) what
+# anywhere goes to the Python parser (unanchored because Redis skips the two
+# bytes after a bulk unchecked, so a header may follow junk; a false positive
+# only costs the Python path). The test is `[*~>|%][0-9]{7}` done as one
+# bytes.translate (aggregate types to `*`, digits to `0`, every other byte to
+# itself) and one find of `*0000000`: the same answer as that regex at about a
+# third of its cost on a 16-command read (sre tests a character class per byte).
+# And (2) what
 # hiredis returns is validated after the parse by walking canonical wire lengths
 # (feed, _check_walk): a simple string in place of a bulk, or a set/push at top level,
 # moves request boundaries and sends the read to the Python parser.
-_BIG_AGGREGATE = re.compile(rb"[*~>|%][0-9]{7}").search
+_AGG_DIGITS = bytes.maketrans(b"*~>|%0123456789", b"*****0000000000")
 _join = b"".join
 
 
@@ -135,7 +137,7 @@ class RequestParser:
         # The fast path, on a request boundary (the Python parser holds no bytes;
         # a dead parser keeps a non-None _buf so it never gets here).
         if (self._buf is None and data[:1] == b"*" and not self.auth_required
-                and _BIG_AGGREGATE(data) is None):
+                and data.translate(_AGG_DIGITS).find(b"*0000000") < 0):
             reader = self._reader
             reader.feed(data)
             out: list[list[bytes]] = []
