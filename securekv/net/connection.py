@@ -207,6 +207,11 @@ class Client(asyncio.Protocol):
         if self.pending is not None or self.blocked:
             self._enqueue(reqs, err)
             return
+        if err is None and len(reqs) == 1:      # one request (-P 1): no batch bookkeeping
+            server = self.server
+            server.execute(self, reqs[0])
+            server.flush_soon(self)
+            return
         execute = self.server.execute
         out = self.out
         check = OUT_CHECK_CHUNKS
