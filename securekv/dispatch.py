@@ -178,7 +178,10 @@ def make_executor(server):
         # A handler that set c.propagate_argv forces propagation even without a
         # change (Redis's forceCommandPropagation: FLUSHDB/FLUSHALL on empty dbs).
         if server.dirty != dirty or c.propagate_argv is not None:
-            server.propagate(c, cmd, argv)
+            if server.propagation_subscribers:
+                server.propagate(c, cmd, argv)
+            else:                       # nobody listens (no AOF): nothing to hand over
+                c.propagate_argv = None
         if server.monitors and not cmd.has("skip_monitor") and not cmd.has("admin"):
             server.feed_monitors(c, cmd, argv)
         if server.ready_keys and not c.in_exec:

@@ -139,6 +139,24 @@ def test_config_set_appendonly_at_runtime():
             b"1", b"2", b"3", b"4"]
 
 
+def test_xadd_is_replayed_with_its_id_and_exact_trim():
+    """XADD * and MAXLEN ~ are logged as what they did (the ID given, `=` and the
+    length reached), so a reload rebuilds the same stream."""
+    with ServerProcess(args=["--appendonly", "yes"]) as s:
+        r = s.client()
+        for i in range(300):
+            r.xadd("st", {"i": i})
+        r.xadd("st", {"i": "last"}, maxlen=100, approximate=True)
+        r.xadd("st", {"p": "1"}, id="*")
+        r.xadd("st2", {"p": "1"}, id="5-*")
+        want = (r.xrange("st"), r.xrange("st2"))
+    data = open(os.path.join(aof_dir(s), "appendonly.aof.1.incr.aof"), "rb").read()
+    assert b"$1\r\n*\r\n" not in data and b"$1\r\n~\r\n" not in data
+    with ServerProcess(cwd=s.dir, args=["--appendonly", "yes"]) as s2:
+        r2 = s2.client()
+        assert (r2.xrange("st"), r2.xrange("st2")) == want
+
+
 def test_select_and_expired_keys_are_logged():
     with ServerProcess(args=["--appendonly", "yes"]) as s:
         r = s.client()
