@@ -499,10 +499,10 @@ def zrange_generic(c, argv, start: int, store: bytes | None, rtype, rev):
             items = []
         elif rev:
             ln = len(z)
-            items = sl[ln - r[1]:ln - r[0]]
+            items = z.rank_slice(ln - r[1], ln - r[0])
             items.reverse()
         else:
-            items = sl[r[0]:r[1]]
+            items = z.rank_slice(r[0], r[1])
     elif rtype == SCORE:
         items = z.by_score(*srange, offset, limit, rev)
     elif _lex_walk(z):

@@ -148,6 +148,20 @@ class ZSetValue(dict):
             stop = start
         return start, stop
 
+    def rank_slice(self, start: int, stop: int) -> list:
+        """The (score, member) items of ranks [start, stop) (0 <= start < stop <=
+        len). Ranges inside the first or the last sublist (the top or bottom N of
+        a leaderboard) are sliced from it directly, without the positional index."""
+        lists = self.sl._lists
+        first = lists[0]
+        if stop <= len(first):
+            return first[start:stop]
+        last = lists[-1]
+        base = len(self.sl) - len(last)
+        if start >= base:
+            return last[start - base:stop - base]
+        return self.sl[start:stop]
+
     def by_score(self, lo: float, loex: bool, hi: float, hiex: bool, offset: int, limit: int,
                  rev: bool) -> list:
         """The (score, member) items of a score range in reply order, after LIMIT
