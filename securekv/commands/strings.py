@@ -307,16 +307,13 @@ def mset(c, argv):
     n = len(argv)
     if not n & 1:
         raise CommandError("ERR wrong number of arguments for 'mset' command")
-    dbset = c.db.set
     if c.server.notify_flags:
+        dbset = c.db.set
         for i in range(1, n, 2):
             dbset(argv[i], argv[i + 1])
             notify(c, "$", b"set", argv[i])
     else:
-        it = iter(argv)
-        next(it)
-        for key in it:
-            dbset(key, next(it))
+        c.db.set_pairs(argv, 1)
     return OK
 
 

@@ -48,14 +48,21 @@ UNAUTH_MAX_BULK = 16384
 # anywhere goes to the Python parser (unanchored because Redis skips the two
 # bytes after a bulk unchecked, so a header may follow junk; a false positive
 # only costs the Python path). The test is `[*~>|%][0-9]{7}` done as one
-# bytes.translate (aggregate types to `*`, digits to `0`, every other byte to
-# itself) and one find of `*0000000`: the same answer as that regex at about a
-# third of its cost on a 16-command read (sre tests a character class per byte).
-# And (2) what
-# hiredis returns is validated after the parse by walking canonical wire lengths
-# (feed, _check_walk): a simple string in place of a bulk, or a set/push at top level,
-# moves request boundaries and sends the read to the Python parser.
-_AGG_DIGITS = bytes.maketrans(b"*~>|%0123456789", b"*****0000000000")
+# bytes.translate (aggregate types to `*`, digits to `0`) and one find of
+# `*0000000`: the same answer as that regex at about a third of its cost on a
+# 16-command read (sre tests a character class per byte). (2) What hiredis
+# returns is validated after the parse (feed, _check_walk, _check_exact): every
+# request must be a flat list of bytes, and the bytes consumed must be what
+# Redis would have consumed. The same translate maps `+` and `=` to `+`: a read
+# without either byte cannot hold a simple or verbatim string, and every other
+# deviation (a top-level set/push/attribute, a nested aggregate, a number, an
+# error) either comes back as another type or moves where requests start, which
+# the canonical-length walk sees. A read with `+` or `=` is compared byte for
+# byte with the canonical encoding of what hiredis returned (a `+PING` and a
+# `=8 txt:ABCD` in one request keep its canonical length, so only the bytes
+# tell).
+_SCAN = bytes.maketrans(b"*~>|%0123456789=", b"*****0000000000+")
+_pack = hiredis.pack_command
 _join = b"".join
 
 
@@ -136,50 +143,63 @@ class RequestParser:
     def feed(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
         # The fast path, on a request boundary (the Python parser holds no bytes;
         # a dead parser keeps a non-None _buf so it never gets here).
-        if (self._buf is None and data[:1] == b"*" and not self.auth_required
-                and data.translate(_AGG_DIGITS).find(b"*0000000") < 0):
-            reader = self._reader
-            reader.feed(data)
-            out: list[list[bytes]] = []
-            try:
-                req = reader.gets()
-                while req is not False:
-                    # A request is a non-empty flat array of bulk strings. join()
-                    # raises TypeError for anything else hiredis may return: an
-                    # integer, nil, error or nested array, or a bare bulk string.
-                    if type(req) is not list or not req:
-                        return self._resync_all(data)
-                    _join(req)
-                    out.append(req)
+        if self._buf is None and data[:1] == b"*" and not self.auth_required:
+            scan = data.translate(_SCAN)
+            if scan.find(b"*0000000") < 0:
+                reader = self._reader
+                reader.feed(data)
+                out: list[list[bytes]] = []
+                try:
                     req = reader.gets()
-            except (hiredis.ProtocolError, TypeError):
-                return self._resync_all(data)
-            if len(out) == 1 and _wire_len(out[0]) == len(data):
-                return out, None                # one whole request: the -P 1 case
-            return self._check_walk(data, out)
+                    while req is not False:
+                        # A request is a non-empty flat array of bulk strings. join()
+                        # raises TypeError for anything else hiredis may return: an
+                        # integer, nil, error or nested array, or a bare bulk string.
+                        if type(req) is not list or not req:
+                            return self._resync_all(data)
+                        _join(req)
+                        out.append(req)
+                        req = reader.gets()
+                except (hiredis.ProtocolError, TypeError):
+                    return self._resync_all(data)
+                if scan.find(b"+") >= 0:
+                    return self._check_exact(data, out)
+                if len(out) == 1 and not reader.has_data() and _wire_len(out[0]) == len(data):
+                    return out, None                # one whole request: the -P 1 case
+                return self._check_walk(data, out)
         return self._feed_slow(data)
 
     # -- fast path: hiredis ----------------------------------------------
 
     def _check_walk(self, data: bytes, out: list):
-        """hiredis parses replies, so it also accepts what Redis refuses in a
-        request: `+simple` elements in place of `$bulk`, a top-level `~set` or
-        `>push` instead of `*`, non-canonical lengths. Each of those changes
-        where the requests start in `data` compared with the canonical
-        encoding of what came back. So walk the canonical wire lengths: every
-        request must start with '*', and the walk must land on the end of
-        the read (all complete) or on the '*' of a partial request whose
-        tail goes to the Python parser. Anything else: the whole read goes to
-        the Python parser, which is the reference and gives Redis's error."""
+        """Walk the canonical wire lengths of what hiredis returned: every request
+        must start with '*', and the walk must land on the end of the read with
+        nothing left in hiredis (all complete), or on the '*' of a partial
+        request hiredis holds, whose tail goes to the Python parser. Anything
+        else: the whole read goes to the Python parser, which is the reference
+        and gives Redis's error."""
         pos = 0
         n = len(data)
         for req in out:
             if pos >= n or data[pos] != 42:
                 return self._resync_all(data)
             pos += _wire_len(req)
-        if pos == n:
+        return self._complete(data, pos, out)
+
+    def _check_exact(self, data: bytes, out: list):
+        """The read holds `+` or `=`: what hiredis consumed must be, byte for
+        byte, the canonical encoding of the requests it returned."""
+        canon = _join([_pack(tuple(req)) for req in out])
+        if not data.startswith(canon):
+            return self._resync_all(data)
+        return self._complete(data, len(canon), out)
+
+    def _complete(self, data: bytes, pos: int, out: list):
+        """The requests end at pos: the end of the read, or a partial request."""
+        n = len(data)
+        if pos == n and not self._reader.has_data():
             return out, None
-        if pos > n or data[pos] != 42:
+        if pos >= n or data[pos] != 42 or not self._reader.has_data():
             return self._resync_all(data)
         # The read ends inside a request: hand its tail to the Python parser.
         self._reader = hiredis.Reader()

@@ -226,7 +226,7 @@ _junk = st.sampled_from([
     b"PING\r\n", b'ECHO "a b"\r\n', b"*0\r\n", b"*-1\r\n", b"*1\r\n+PING\r\n", b"~1\r\n",
     b"*1\r\n$-1\r\n", b"*x\r\n", b"$4\r\nPING\r\n", b":1\r\n", b"\r\n", b"*1\r\n:1\r\n",
     b"*2\r\n$1\r\na\r\n*1\r\n$1\r\nb\r\n", b"'q\r\n", b"%1\r\n$1\r\na\r\n$1\r\nb\r\n",
-    b"*1\r\n$04\r\nPING\r\n",
+    b"*1\r\n$04\r\nPING\r\n", b"*2\r\n+PING\r\n=8\r\ntxt:ABCD\r\n", b"*1\r\n=8\r\ntxt:PING\r\n",
 ])
 _stream = st.lists(_request | _junk, min_size=1, max_size=8).map(b"".join)
 
@@ -243,6 +243,18 @@ def test_fast_path_agrees_with_python(data, cuts):
     reference = parse_all(data, fast=False)
     assert parse_all(data, chunks, fast=True) == reference
     assert parse_all(data, chunks, fast=False) == reference
+
+
+def test_noncanonical_reads_of_canonical_length_go_to_python():
+    # A simple string (3 bytes shorter) and a verbatim string (3 bytes longer) in
+    # one request keep its canonical length; Redis refuses the `+`.
+    data = b"*2\r\n+PING\r\n=8\r\ntxt:ABCD\r\n"
+    assert parse_all(data, fast=True) == parse_all(data, fast=False) == (
+        [], b"expected '$', got '+'")
+    # A read that ends where the canonical walk ends by chance, with hiredis still
+    # holding a partial request (found by test_fast_path_agrees_with_python).
+    data = b"*1\r\n+PING\r\n*1\r\n+PING\r\n"
+    assert parse_all(data, [data[:14], data[14:]], fast=True) == parse_all(data, fast=False)
 
 
 def test_junk_crlf_then_set_agrees_with_python():
