@@ -29,13 +29,6 @@ from securekv.net.resp import Status, encode
 
 BLOCKED = object()      # a handler's reply when the client now waits (BLPOP ...)
 GATE_ACL_ONLY = 2       # c.gated: only the user's ACL restrictions need checking
-
-
-def _acl_allows(user, cmd, argv) -> bool:
-    """The compiled permission check of a user (acl/perm.py): one entry per
-    command, None when any arguments are allowed."""
-    chk = user.perm.checks[cmd.id]
-    return chk is None or chk(cmd, argv) is None
 NO_REPLY = object()     # a handler's reply when it wrote its own output (SUBSCRIBE ...)
 
 _perf_ns = time.perf_counter_ns
@@ -124,14 +117,19 @@ def make_executor(server):
             gated = c.gated
             if gated or server.gated:
                 # A client gated only because its user is restricted (GATE_ACL_ONLY)
-                # passes on the user's compiled per-command check alone; a denial,
-                # and every other reason to be gated, takes the full gate (Redis's
-                # order, the NOPERM reply and the ACL LOG entry live there).
+                # passes on the user's compiled per-command check alone (acl/perm.py:
+                # None when any arguments are allowed); a denial, and every other
+                # reason to be gated, takes the full gate (Redis's order, the NOPERM
+                # reply and the ACL LOG entry live there).
                 u = c.user
-                if not (gated == GATE_ACL_ONLY and not server.gated and u is not None
-                        and not cmd.protected and _acl_allows(u, cmd, argv)):
-                    if not server.gate(c, cmd, argv):
+                if gated == GATE_ACL_ONLY and u is not None and not server.gated \
+                        and not cmd.protected:
+                    chk = u.perm.checks[cmd.id]
+                    if chk is not None and chk(cmd, argv) is not None \
+                            and not server.gate(c, cmd, argv):
                         return None
+                elif not server.gate(c, cmd, argv):
+                    return None
         out = c.out
         mark = len(out)
         c.last_cmd = cmd
