@@ -350,17 +350,14 @@ def xadd(c, argv):
     db.grow(delta)
     db.touch(key)
     notify(c, "t", b"xadd", key)
-    # Replayed (AOF) with the ID it got and the exact trim a `~` made; built only
-    # when something consumes propagation.
-    propagating = bool(c.server.propagation_subscribers)
     rewritten = None
     if a.maxlen is not None or a.minid is not None:
         if _do_trim(c, s, a):
             notify(c, "t", b"xtrim", key)
-        if a.approx and propagating:
+        if a.approx:
             rewritten = _rewrite_trim(c, argv, s, a)
     new_id = fmt_id(new)
-    if propagating and (not a.id_given or not a.seq_given):
+    if not a.id_given or not a.seq_given:
         if rewritten is None:
             rewritten = list(argv)
         rewritten[idpos] = new_id

@@ -5,6 +5,8 @@ ZSetValue is a dict member -> score plus `sl`, a sortedcontainers.SortedList of
 bytewise), so ranks, rank ranges, score ranges and lex ranges are O(log n)
 bisections and slices. Iterating a ZSetValue yields its members in score order
 (SORT relies on it); use dict.keys(self) for the unordered fast path.
+Score ranges and top/bottom-N ranks (by_score, rank_slice) read the SortedList's
+sublists (`_lists`, `_maxes`) directly; pyproject pins sortedcontainers below 3.
 
 Encoding follows Redis 7.0: "listpack" while at most zset-max-listpack-entries
 members of at most zset-max-listpack-value bytes, "skiplist" after that, for
