@@ -9,40 +9,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-from helpers import RawConn, encode_command
-
-
-def blocked_clients(r) -> int:
-    return int(r.info("clients")["blocked_clients"])
-
-
-def wait_blocked(r, n: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while blocked_clients(r) != n:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"expected {n} blocked clients, have {blocked_clients(r)}")
-        time.sleep(0.002)
-
-
-@pytest.fixture
-def conns(server):
-    made = []
-
-    def make(resp3: bool = False):
-        c = RawConn(server.port)
-        if resp3:
-            c.cmd("HELLO", "3")
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
-
-
-def send(c: RawConn, *args) -> None:
-    c.send(encode_command(*args))
+from helpers import blocked_clients, encode_command, send, wait_blocked
 
 
 def test_blpop_served_by_push(r, conns):

@@ -3,7 +3,7 @@ streams and groups, MULTI."""
 
 import pytest
 
-from helpers import RawConn
+from helpers import RawConn, send
 
 
 @pytest.fixture
@@ -14,11 +14,6 @@ def pair(server):
     yield a, b
     a.close()
     b.close()
-
-
-def send(c, *args):
-    from helpers import encode_command
-    c.send(encode_command(*args))
 
 
 def wait_blocked(b, n=1):
