@@ -18,10 +18,8 @@ Redis 7.0.15's config.c (numeric parsing emulates its C integer types).
 from __future__ import annotations
 
 import glob as _glob
-import math
 import os
 import re
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable

@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 
-import hiredis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

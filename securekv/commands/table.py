@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 # Redis 7.0's ACL categories, in its order (ACLCommandCategories in acl.c).

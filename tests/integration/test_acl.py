@@ -8,10 +8,8 @@ random users x random commands x random keys with redis-server.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -2,7 +2,6 @@
 compared byte for byte with redis-server, pipelining, partial reads, hostile
 sizes, RESP3 shapes."""
 
-import os
 import re
 import socket
 import time

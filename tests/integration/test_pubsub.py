@@ -2,7 +2,6 @@
 
 import time
 
-import pytest
 
 from helpers import RawConn
 
