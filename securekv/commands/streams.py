@@ -213,9 +213,8 @@ def _trim_strategy(a, argv, i: int, more: int, strategy: bool) -> int:
 
 
 def _parse_add_trim(c, argv, xadd: bool):
-    """streamParseAddOrTrimArgsOrReply: (TrimArgs, index of the ID for XADD)."""
-    if xadd and argv[2] == b"*":        # the common XADD key * ...: nothing to parse
-        return _PLAIN_ADD, 2
+    """streamParseAddOrTrimArgsOrReply: (TrimArgs, index of the ID for XADD).
+    XADD key * ... (no option) does not come here: it is _PLAIN_ADD."""
     a = TrimArgs()
     limit_given = False
     strategy = False
@@ -303,7 +302,10 @@ def _rewrite_trim(c, argv, s: Stream, a: TrimArgs) -> list:
          group='stream', since='5.0.0', summary='Appends a new entry to a stream',
          tips=['nondeterministic_output'])
 def xadd(c, argv):
-    a, idpos = _parse_add_trim(c, argv, True)
+    if argv[2] == b"*":                  # the common XADD key * ...: nothing to parse
+        a, idpos = _PLAIN_ADD, 2
+    else:
+        a, idpos = _parse_add_trim(c, argv, True)
     field_pos = idpos + 1
     nf = len(argv) - field_pos
     if nf < 2 or nf % 2 == 1:
@@ -312,17 +314,19 @@ def xadd(c, argv):
         raise CommandError("ERR The ID specified in XADD must be greater than 0-0")
     key = argv[1]
     db = c.db
-    s = _stream(c, key)
+    s = db.lookup(key) if db.expires else db.data.get(key)     # _stream, inlined
     created = False
     if s is None:
         if a.nomkstream:
             return None
         s = Stream()
         created = True
-    if s.last_id == MAX_ID:
+    elif type(s) is not Stream:
+        raise CommandError(WRONGTYPE)
+    last = s.last_id
+    if last == MAX_ID:
         raise CommandError("ERR The stream has exhausted the last possible ID, unable to add "
                            "more items")
-    last = s.last_id
     if a.id_given:
         if a.seq_given:
             new = a.id
@@ -339,24 +343,30 @@ def xadd(c, argv):
     else:
         ms = now_ms()
         new = last + 1 if last >> 64 >= ms else ms << 64
-    flat = argv[field_pos:]
-    if sum(map(len, flat)) > 0xFFFFFFFF:
+    # The entry keeps the argument objects themselves (argv holds bytes: SET and
+    # LPUSH store theirs as they are too); one pair, the usual entry, is summed inline.
+    flat = tuple(argv[field_pos:])
+    size = len(flat[0]) + len(flat[1]) if nf == 2 else sum(map(len, flat))
+    if size > 0xFFFFFFFF:
         raise CommandError("ERR Elements are too large to be stored")
     if created:
         db.add(key, s)
-    cv = c.server.config.values
-    delta = s.append(new, tuple(map(bytes, flat)), cv.get("stream-node-max-entries", 100),
-                     min(cv.get("stream-node-max-bytes", 4096) or 2 ** 30, 2 ** 30))
-    db.grow(delta)
+    server = c.server
+    cv = server.config.values
+    max_bytes = cv.get("stream-node-max-bytes", 4096)
+    if not max_bytes or max_bytes > 2 ** 30:
+        max_bytes = 2 ** 30
+    db.grow(s.append(new, flat, cv.get("stream-node-max-entries", 100), max_bytes, size))
     db.touch(key)
-    notify(c, "t", b"xadd", key)
+    if server.notify_flags:
+        notify(c, "t", b"xadd", key)
     rewritten = None
     if a.maxlen is not None or a.minid is not None:
         if _do_trim(c, s, a):
             notify(c, "t", b"xtrim", key)
         if a.approx:
             rewritten = _rewrite_trim(c, argv, s, a)
-    new_id = fmt_id(new)
+    new_id = b"%d-%d" % (new >> 64, new & SEQ_MASK)          # fmt_id, inlined
     if not a.id_given or not a.seq_given:
         if rewritten is None:
             rewritten = list(argv)

@@ -169,34 +169,34 @@ class Stream:
 
     # -- mutation ------------------------------------------------------------
 
-    def append(self, i: int, flat: list, node_max_entries: int, node_max_bytes: int) -> int:
-        """Append an entry with ID i (> last_id); returns the memory delta."""
-        size = _flat_size(flat)
-        ebytes = size + 2 * len(flat) + 6
-        nf = self.node_first
-        new_node = not nf
-        if not new_node:
-            if node_max_bytes and self.node_bytes[-1] + size >= node_max_bytes:
-                new_node = True
-            elif node_max_entries and self.node_total[-1] >= node_max_entries:
-                new_node = True
-        if new_node:
-            nf.append(i)
-            self.node_live.append(1)
-            self.node_total.append(1)
-            self.node_last.append(i)
-            # The master entry repeats the fields.
-            self.node_bytes.append(16 + ebytes + size // 2)
-        else:
+    def append(self, i: int, flat, node_max_entries: int, node_max_bytes: int,
+               size: int | None = None) -> int:
+        """Append an entry with ID i (> last_id) and field/value sequence flat;
+        returns the memory delta. size: the sum of their lengths, when the caller
+        has it already."""
+        if size is None:
+            size = _flat_size(flat)
+        n = len(flat)
+        ebytes = size + 2 * n + 6
+        total = self.node_total
+        nbytes = self.node_bytes
+        if total and (not node_max_bytes or nbytes[-1] + size < node_max_bytes) \
+                and (not node_max_entries or total[-1] < node_max_entries):
             self.node_live[-1] += 1
-            self.node_total[-1] += 1
+            total[-1] += 1
             self.node_last[-1] = i
-            self.node_bytes[-1] += ebytes
+            nbytes[-1] += ebytes
+        else:
+            self.node_first.append(i)
+            self.node_live.append(1)
+            total.append(1)
+            self.node_last.append(i)
+            nbytes.append(16 + ebytes + size // 2)   # the master entry repeats the fields
         self.ids.append(i)
         self.vals.append(flat)
         self.last_id = i
         self.entries_added += 1
-        delta = ENTRY_OVERHEAD + size + ELEMENT_OVERHEAD * len(flat)
+        delta = ENTRY_OVERHEAD + size + ELEMENT_OVERHEAD * n
         self.mem += delta
         return delta
 
