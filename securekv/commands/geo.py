@@ -165,7 +165,6 @@ def points_in_shape(z: ZSetValue, lon, lat, radius_m=None, box=None, limit: int 
     areas = geohash.search_areas(lon, lat, radius_m or 0.0, box)
     found: list = []
     last = 0
-    sl = z.sl
     decode = geohash.decode_score
     within_r = geohash.within_radius
     within_b = geohash.within_rectangle
@@ -178,7 +177,8 @@ def points_in_shape(z: ZSetValue, lon, lat, radius_m=None, box=None, limit: int 
             break
         lo, hi = geohash.box_score_range(*area)
         a, b = z.score_range(float(lo), False, float(hi), True)
-        for score, m in sl.islice(a, b):
+        scores, members = z.sl.range(a, b)
+        for score, m in zip(scores, members):
             x, y = decode(score)
             if box is None:
                 d = within_r(lon, lat, x, y, radius_m)

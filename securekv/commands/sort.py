@@ -3,7 +3,7 @@
 The value types are known only by `type_name` and iteration: a list iterates
 head to tail (and has `range`), a set replies in `ordered()` order when it has
 one (an intset is ascending), a sorted set iterates by score (its `sl` is the
-(score, member) SortedList when present).
+(score, member) ScoreList when present).
 
 Semantics follow Redis 7.0.15 exactly: BY without '*' skips sorting (`nosort`),
 '->' dereferences a hash field, GET '#' is the element itself, numeric sorting
@@ -120,9 +120,10 @@ def _load(v, tn: bytes, dontsort: bool, desc: bool, start: int, end: int):
             sl = getattr(v, "sl", None)
             if sl is not None:
                 if desc:
-                    items = [m for _s, m in sl.islice(n - 1 - end, n - start, reverse=True)]
+                    items = sl.range(n - 1 - end, n - start)[1]
+                    items.reverse()
                 else:
-                    items = [m for _s, m in sl.islice(start, end + 1)]
+                    items = sl.range(start, end + 1)[1]
             else:
                 allm = list(v)
                 items = allm[::-1][start:end + 1] if desc else allm[start:end + 1]

@@ -1,6 +1,7 @@
 """Sorted-set commands (Redis's t_zset.c). Values are engine.zsettype.ZSetValue
-(dict member -> score plus a SortedList of (score, member)), so every rank,
-score and lex range is a bisection plus a slice."""
+(dict member -> score plus a ScoreList of (score, member) pairs), so every rank,
+score and lex range is a bisection plus a slice. Ranges travel as parallel
+(scores, members) lists up to the reply."""
 
 from __future__ import annotations
 
@@ -190,25 +191,29 @@ def _lex_walk_start(z: ZSetValue, lo, hi, rev: bool):
     return None
 
 
-def _lex_walk_items(z: ZSetValue, lo, hi, offset: int, limit: int, rev: bool) -> list:
+def _lex_walk_items(z: ZSetValue, lo, hi, offset: int, limit: int, rev: bool):
     """genericZrangebylexCommand on a listpack: from the start, skip `offset`
-    elements unchecked, then take up to `limit` while still inside the range."""
+    elements unchecked, then take up to `limit` while still inside the range.
+    (scores, members)."""
+    scores: list = []
+    members: list = []
     if lo == PLUS or hi == MINUS or offset < 0:
-        return []
+        return scores, members
     i = _lex_walk_start(z, lo, hi, rev)
     if i is None:
-        return []
-    sl, n, out = z.sl, len(z), []
+        return scores, members
+    sl, n = z.sl, len(z)
     step = -1 if rev else 1
     i += step * offset
     while 0 <= i < n and limit != 0:
-        item = sl[i]
-        if not (_gte_min(item[1], lo) if rev else _lte_max(item[1], hi)):
+        s, m = sl[i]
+        if not (_gte_min(m, lo) if rev else _lte_max(m, hi)):
             break
-        out.append(item)
+        scores.append(s)
+        members.append(m)
         i += step
         limit -= 1
-    return out
+    return scores, members
 
 
 def rank_indices(n: int, start: int, end: int):
@@ -239,24 +244,28 @@ def _limited(start: int, stop: int, offset: int, limit: int, rev: bool):
     return min(a, stop), max(min(a, stop), b)
 
 
-def score_pairs(items, nested: bool) -> list:
-    """items: (score, member) in reply order -> [[member, score], ...] when
+def split_pairs(items) -> tuple[list, list]:
+    """(score, member) pairs -> parallel (scores, members) lists."""
+    return [p[0] for p in items], [p[1] for p in items]
+
+
+def score_pairs(scores: list, members: list, nested: bool) -> list:
+    """Parallel scores and members in reply order -> [[member, score], ...] when
     nested, else member, score, member, score, ... flat."""
     if nested:
-        return [[m, s] for s, m in items]
-    out = []
-    for s, m in items:
-        out.append(m)
-        out.append(s)
+        return list(map(list, zip(members, scores)))
+    out = [None] * (2 * len(members))
+    out[::2] = members
+    out[1::2] = scores
     return out
 
 
-def reply_pairs(c, items, withscores: bool):
-    """items: (score, member) in reply order -> members, or member/score pairs
+def reply_pairs(c, items: tuple[list, list], withscores: bool):
+    """items: (scores, members) in reply order -> members, or member/score pairs
     (flat in RESP2, nested in RESP3)."""
     if not withscores:
-        return [m for _s, m in items]
-    return score_pairs(items, c.resp3)
+        return items[1]
+    return score_pairs(items[0], items[1], c.resp3)
 
 
 # -- ZADD / ZINCRBY ------------------------------------------------------------------
@@ -491,16 +500,16 @@ def zrange_generic(c, argv, start: int, store: bytes | None, rtype, rev):
         lrange = parse_lex_range(argv[minidx], argv[maxidx])
     z = read_zset(c, key)
     if z is None:
-        return _range_store(c, store, []) if store is not None else []
-    sl = z.sl
+        return _range_store(c, store, ([], [])) if store is not None else []
     if rtype == RANK:
         r = rank_indices(len(z), r0, r1)
         if r is None:
-            items = []
+            items = [], []
         elif rev:
             ln = len(z)
             items = z.rank_slice(ln - r[1], ln - r[0])
-            items.reverse()
+            items[0].reverse()
+            items[1].reverse()
         else:
             items = z.rank_slice(r[0], r[1])
     elif rtype == SCORE:
@@ -512,16 +521,33 @@ def zrange_generic(c, argv, start: int, store: bytes | None, rtype, rev):
         if offset > 0 and offset >= len(z):
             a = b
         a, b = _limited(a, b, offset, limit, rev)
-        items = list(sl.islice(a, b, reverse=rev))
+        items = z.rank_slice(a, b)
+        if rev:
+            items[0].reverse()
+            items[1].reverse()
     if store is not None:
-        return _range_store(c, store, items)
+        return _range_store(c, store, items, rtype == RANK)
     return reply_pairs(c, items, withscores)
 
 
-def _range_store(c, dst: bytes, items) -> int:
-    store_result(c, dst, zset_from_pairs([(m, s) for s, m in items], zset_limits(c.server))
-                 if items else None, "z", b"zrangestore")
-    return len(items)
+def _range_store(c, dst: bytes, items: tuple[list, list], by_rank: bool = False) -> int:
+    """ZRANGESTORE (zrangeResultBeginStore): the destination starts as a skiplist
+    when its size is known (a rank range) and above the listpack limit, else as
+    a listpack that turns into a skiplist at the first member past the limits;
+    members added through the listpack had their -0 scores stored as 0."""
+    scores, members = items
+    limits = zset_limits(c.server)
+    k = 0
+    if not (by_rank and len(members) > limits[0]):
+        for m in members:
+            if k >= limits[0] or len(m) > limits[1]:
+                break
+            k += 1
+    if 0 < k < len(members):
+        scores = [s if s else 0.0 for s in scores[:k]] + scores[k:]
+    store_result(c, dst, zset_from_pairs(list(zip(members, scores)), limits)
+                 if members else None, "z", b"zrangestore")
+    return len(members)
 
 
 @command('zrange', -4, 'readonly', '@sortedset',
@@ -672,14 +698,16 @@ def zpop_generic(c, keys, where: int, emitkey: bool, count: int, nested: bool,
     k = min(count, n)
     before = z.mem
     if where == MIN:
-        items = z.sl[:k]
+        scores, members = z.sl.range(0, k)
         z.delete_slice(0, k)
     else:
-        items = z.sl[n - k:][::-1]
+        scores, members = z.sl.range(n - k, n)
+        scores.reverse()
+        members.reverse()
         z.delete_slice(n - k, n)
     c.server.dirty += k - 1
     _after_removal(c, key, z, before, b"zpopmin" if where == MIN else b"zpopmax")
-    pairs = score_pairs(items, nested)
+    pairs = score_pairs(scores, members, nested)
     if not emitkey:
         return pairs
     return [key, pairs] if nested else [key, *pairs]
@@ -810,7 +838,7 @@ def zrandmember(c, argv):
         else:
             idx = sorted(random.sample(range(size), v))
             items = [sl[i] for i in idx]
-        return reply_pairs(c, items, withscores)
+        return reply_pairs(c, split_pairs(items), withscores)
     z = read_zset(c, argv[1])
     if z is None:
         return None
@@ -927,7 +955,7 @@ def zsetop_generic(c, argv, numkeys_idx: int, dst, op: int, card_only: bool = Fa
                      if result else None, "z", (b"zunionstore", b"zinterstore", b"zdiffstore")[op])
         return len(result)
     items = sorted((s, m) for m, s in result.items())
-    return reply_pairs(c, items, withscores)
+    return reply_pairs(c, split_pairs(items), withscores)
 
 
 def _aggregate(a: float, b: float, agg: int) -> float:
@@ -1001,7 +1029,7 @@ def zscan(c, argv):
     lp = z.listpack
     if lp:
         nxt = 0
-        members = [m for _s, m in z.sl]
+        members = list(z.sl.members())
     else:
         nxt, members = scan_buckets(dict.keys(z), len(z), cursor, count)
     out = []

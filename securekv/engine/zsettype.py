@@ -1,12 +1,12 @@
 """The sorted-set value (Redis's t_zset.c object).
 
-ZSetValue is a dict member -> score plus `sl`, a sortedcontainers.SortedList of
-(score, member) tuples: tuple order is Redis's order (score, then member
-bytewise), so ranks, rank ranges, score ranges and lex ranges are O(log n)
-bisections and slices. Iterating a ZSetValue yields its members in score order
-(SORT relies on it); use dict.keys(self) for the unordered fast path.
-Score ranges and top/bottom-N ranks (by_score, rank_slice) read the SortedList's
-sublists (`_lists`, `_maxes`) directly; pyproject pins sortedcontainers below 3.
+ZSetValue is a dict member -> score plus `sl`, a ScoreList (engine/scorelist.py)
+of (score, member) pairs in Redis's order (score, then member bytewise), so ranks,
+rank ranges, score ranges and lex ranges are O(log n) bisections and slices.
+Range queries answer parallel (scores, members) lists. Iterating a ZSetValue
+yields its members in score order (SORT relies on it); use dict.keys(self) for
+the unordered fast path. Score ranges (by_score) walk the ScoreList's sublists
+directly.
 
 Encoding follows Redis 7.0: "listpack" while at most zset-max-listpack-entries
 members of at most zset-max-listpack-value bytes, "skiplist" after that, for
@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left as _bisect_left
+from bisect import bisect_right as _bisect_right
 
-from sortedcontainers import SortedList
+from securekv.engine.scorelist import ScoreList
 
-# `mem`, kept in O(1) per mutation: ZSET_BASE (the SortedList and its lists, the
+# `mem`, kept in O(1) per mutation: ZSET_BASE (the ScoreList and its lists, the
 # GC header) + the dict object and its table as `dict.__sizeof__` reports them
 # (O(1); the table grows by powers of two, so a per-member constant cannot follow
-# it) + per member its bytes object, score float, (score, member) tuple and
-# SortedList slot: MEMBER_OVERHEAD + length. Calibrated against RSS growth by
+# it) + per member its bytes object, score float and two ScoreList slots:
+# MEMBER_OVERHEAD + length. Calibrated against RSS growth by
 # bench/memory_calibration.py (README, Memory accounting).
 ZSET_BASE = 470
-MEMBER_OVERHEAD = 41 + 81   # bytes (33 + rounding); float, 2-tuple and list slot (measured)
+MEMBER_OVERHEAD = 41 + 55   # bytes (33 + rounding); float, two list slots, growth slack (measured)
 _sizeof = dict.__sizeof__
 LLONG_HALF = (2 ** 63 - 1) // 2
 INF = math.inf
@@ -48,13 +49,12 @@ class ZSetValue(dict):
 
     def __init__(self) -> None:
         super().__init__()
-        self.sl = SortedList()
+        self.sl = ScoreList()
         self.listpack = True
         self.mem = ZSET_BASE + _sizeof(self)
 
     def __iter__(self):
-        for _s, m in self.sl:
-            yield m
+        return self.sl.members()
 
     def encoding(self) -> bytes:
         return b"listpack" if self.listpack else b"skiplist"
@@ -62,7 +62,7 @@ class ZSetValue(dict):
     def copy(self) -> "ZSetValue":
         new = ZSetValue()
         dict.update(new, self)
-        new.sl = SortedList(self.sl)
+        new.sl = self.sl.copy()
         new.listpack = self.listpack
         new.mem = self.mem - _sizeof(self) + _sizeof(new)
         return new
@@ -83,7 +83,7 @@ class ZSetValue(dict):
             member = bytes(member)
         table = _sizeof(self)
         dict.__setitem__(self, member, score)
-        self.sl.add((score, member))
+        self.sl.add(score, member)
         self.mem += len(member) + MEMBER_OVERHEAD + _sizeof(self) - table
 
     def update(self, member: bytes, old: float, score: float) -> None:
@@ -93,35 +93,32 @@ class ZSetValue(dict):
         if old == score:            # Redis compares with ==: 0 -> -0 keeps 0
             return
         sl = self.sl
-        sl.remove((old, member))
-        sl.add((score, member))
+        sl.remove(old, member)
+        sl.add(score, member)
         dict.__setitem__(self, member, score)
 
     def delete(self, member: bytes) -> bool:
         score = dict.pop(self, member, None)
         if score is None:
             return False
-        self.sl.remove((score, member))
+        self.sl.remove(score, member)
         self.mem -= len(member) + MEMBER_OVERHEAD
         return True
 
     def delete_slice(self, start: int, stop: int) -> int:
         """Remove the members of ranks [start, stop); returns how many."""
         sl = self.sl
-        items = sl[start:stop]
-        if not items:
+        if start >= stop:
             return 0
+        _scores, members = sl.range(start, stop)
         pop = dict.pop
         mem = 0
-        for _s, m in items:
+        for m in members:
             pop(self, m)
-            mem += len(m) + MEMBER_OVERHEAD
-        if len(items) == len(sl):
-            sl.clear()
-        else:
-            del sl[start:stop]
-        self.mem -= mem
-        return len(items)
+            mem += len(m)
+        sl.delete_range(start, stop)
+        self.mem -= mem + MEMBER_OVERHEAD * len(members)
+        return len(members)
 
     # -- queries -------------------------------------------------------------
 
@@ -129,131 +126,113 @@ class ZSetValue(dict):
         score = dict.get(self, member)
         if score is None:
             return None
-        return self.sl.index((score, member))
+        return self.sl.index(score, member)
 
     def score_range(self, lo: float, loex: bool, hi: float, hiex: bool) -> tuple[int, int]:
         """Ranks [start, stop) of the members with lo <(=) score <(=) hi."""
         sl = self.sl
-        if loex:
-            if lo == INF:
-                return 0, 0
-            start = sl.bisect_left((_nextafter(lo, INF), b""))
-        else:
-            start = sl.bisect_left((lo, b""))
-        if hiex:
-            stop = sl.bisect_left((hi, b""))
-        elif hi == INF:
-            stop = len(sl)
-        else:
-            stop = sl.bisect_left((_nextafter(hi, INF), b""))
+        start = sl.bisect_score(lo, loex)
+        stop = len(sl) if hi == INF and not hiex else sl.bisect_score(hi, not hiex)
         if stop < start:
             stop = start
         return start, stop
 
-    def rank_slice(self, start: int, stop: int) -> list:
-        """The (score, member) items of ranks [start, stop) (0 <= start < stop <=
-        len). Ranges inside the first or the last sublist (the top or bottom N of
-        a leaderboard) are sliced from it directly, without the positional index."""
-        lists = self.sl._lists
-        first = lists[0]
-        if stop <= len(first):
-            return first[start:stop]
-        last = lists[-1]
-        base = len(self.sl) - len(last)
-        if start >= base:
-            return last[start - base:stop - base]
-        return self.sl[start:stop]
+    def rank_slice(self, start: int, stop: int) -> tuple[list, list]:
+        """(scores, members) of ranks [start, stop)."""
+        return self.sl.range(start, stop)
 
     def by_score(self, lo: float, loex: bool, hi: float, hiex: bool, offset: int, limit: int,
-                 rev: bool) -> list:
-        """The (score, member) items of a score range in reply order, after LIMIT
-        offset count (count < 0: no limit). Walks the SortedList's sublists from
-        the first item in range, as zslFirstInRange/zslLastInRange and a walk do:
-        two bisections and slices, no positional index (ZRANGEBYSCORE's common
-        case, LIMIT 0 10, costs the same on a 10-member and a 10M-member set)."""
-        if offset < 0 or (loex and lo == INF):
-            return []
-        lo_key = (_nextafter(lo, INF) if loex else lo, b"")       # first item >= lo_key
+                 rev: bool) -> tuple[list, list]:
+        """(scores, members) of a score range in reply order, after LIMIT offset
+        count (count < 0: no limit). Walks the ScoreList's sublists from the first
+        pair in range, as zslFirstInRange/zslLastInRange and a walk do: two
+        bisections and slices, no positional index (ZRANGEBYSCORE's common case,
+        LIMIT 0 10, costs the same on a 10-member and a 10M-member set)."""
+        outs: list = []
+        outm: list = []
+        if offset < 0 or (loex and lo == INF) or (hiex and hi == -INF):
+            return outs, outm
+        # Inclusive bounds: for floats, x > lo is x >= nextafter(lo, inf).
+        if loex:
+            lo = _nextafter(lo, INF)
         if hiex:
-            hi_key = (hi, b"")                                    # items < hi_key
-        elif hi == INF:
-            hi_key = None
-        else:
-            hi_key = (_nextafter(hi, INF), b"")
+            hi = _nextafter(hi, -INF)
+        if lo > hi:
+            return outs, outm
         sl = self.sl
-        lists, maxes = sl._lists, sl._maxes
-        nl = len(maxes)
+        S, M, maxs = sl._s, sl._m, sl._maxs
+        nl = len(maxs)
         if not nl:
-            return []
+            return outs, outm
         need = limit if limit >= 0 else len(self)
         skip = offset
-        out: list = []
         if not rev:
-            i = _bisect_left(maxes, lo_key)
+            i = _bisect_left(maxs, lo)
             if i == nl:
-                return out
-            j = _bisect_left(lists[i], lo_key)
+                return outs, outm
+            j = _bisect_left(S[i], lo)
             while need > 0 and i < nl:
-                chunk = lists[i]
-                ends_here = hi_key is not None and not maxes[i] < hi_key
+                s = S[i]
+                ends_here = maxs[i] > hi
                 if skip:
-                    if skip >= len(chunk) - j:
+                    if skip >= len(s) - j:
                         if ends_here:
-                            return out
-                        skip -= len(chunk) - j
+                            break
+                        skip -= len(s) - j
                         i += 1
                         j = 0
                         continue
                     j += skip
                     skip = 0
-                part = chunk[j:j + need]
-                if ends_here and part and not part[-1] < hi_key:
-                    out += part[:_bisect_left(part, hi_key)]
-                    return out
-                out += part
-                need -= len(part)
+                e = j + need
+                if ends_here:
+                    stop = _bisect_right(s, hi, j)
+                    if stop < e:
+                        e = stop
+                outs += s[j:e]
+                outm += M[i][j:e]
+                if ends_here:
+                    break
+                need -= len(s) - j if e > len(s) else e - j
                 i += 1
                 j = 0
-            return out
-        if hi_key is None:
+            return outs, outm
+        i = _bisect_right(maxs, hi)
+        if i == nl:
             i = nl - 1
-            j = len(lists[i])
+            j = len(S[i])
         else:
-            i = _bisect_left(maxes, hi_key)
-            if i == nl:
-                i = nl - 1
-                j = len(lists[i])
-            else:
-                j = _bisect_left(lists[i], hi_key)      # items [0, j) of chunk i are < hi_key
+            j = _bisect_right(S[i], hi)         # pairs [0, j) of sublist i are <= hi
         while need > 0 and i >= 0:
-            chunk = lists[i]
-            ends_here = not chunk[0] >= lo_key
+            s = S[i]
+            ends_here = s[0] < lo
             if skip:
                 if skip >= j:
                     if ends_here:
-                        return out
+                        break
                     skip -= j
                     i -= 1
                     if i >= 0:
-                        j = len(lists[i])
+                        j = len(S[i])
                     continue
                 j -= skip
                 skip = 0
             a = j - need if j > need else 0
-            if ends_here and not chunk[a] >= lo_key:
-                a = _bisect_left(chunk, lo_key, a, j)
-                part = chunk[a:j]
-                part.reverse()
-                out += part
-                return out
-            part = chunk[a:j]
+            if ends_here and s[a] < lo:
+                a = _bisect_left(s, lo, a, j)
+            part = s[a:j]
             part.reverse()
-            out += part
-            need -= len(part)
+            outs += part
+            part = M[i][a:j]
+            part.reverse()
+            outm += part
+            if ends_here:
+                break
+            need -= j - a
             i -= 1
             if i >= 0:
-                j = len(lists[i])
-        return out
+                j = len(S[i])
+        return outs, outm
 
     def lex_range(self, lo, hi) -> tuple[int, int]:
         """Ranks [start, stop) of the members inside lex bounds lo..hi (see
@@ -297,7 +276,7 @@ def _rebuild(pairs, listpack):
         dict.__setitem__(z, m, s)
         z.mem += len(m) + MEMBER_OVERHEAD
     z.mem += _sizeof(z) - table
-    z.sl = SortedList(pairs)
+    z.sl = ScoreList.from_pairs(pairs)
     z.listpack = listpack
     return z
 
@@ -317,7 +296,7 @@ def zset_from_pairs(pairs, limits) -> ZSetValue:
         dict.__setitem__(z, m, s)
         items.append((s, m))
         mem += len(m) + MEMBER_OVERHEAD
-    z.sl = SortedList(items)
+    z.sl = ScoreList.from_pairs(items)
     z.listpack = small
     z.mem += mem + _sizeof(z)
     return z
