@@ -47,7 +47,7 @@ def string_for_bit_write(c, key: bytes, maxbit: int):
     v = db.lookup(key)
     if v is None:
         v = bytearray(need)
-        db.add(key, v)
+        db.add(key, v, 0)               # dbAdd: signalled; the caller counts the change
         return v, True
     t = type(v)
     if t is bytes:
@@ -374,7 +374,7 @@ def _bitfield(c, argv, readonly_cmd: bool):
     else:
         if readonly_cmd:
             raise CommandError("ERR BITFIELD_RO only supports the GET subcommand")
-        v, _ = string_for_bit_write(c, key, highest)
+        v, grown = string_for_bit_write(c, key, highest)
     out = []
     changes = 0
     for opcode, signed, bits, offset, arg, ow in ops:
@@ -395,10 +395,15 @@ def _bitfield(c, argv, readonly_cmd: bool):
         else:
             out.append(ret)
             _set_field(v, offset, bits, new)
-        changes += 1
+            changes += 1                # Redis counts the writes that happened
     if changes:
-        c.db.touch(key)
+        c.db.touch(key, changes)
         notify(c, "$", b"setbit", key)
+    elif not readonly and grown:
+        # Every write failed (OVERFLOW FAIL) but the string was created or
+        # padded: Redis counts no change (nor propagates it); a data change
+        # counts at least one here, so that it reaches the AOF.
+        c.db.touch(key)
     return out
 
 

@@ -82,14 +82,12 @@ def _hset(c, argv, name: str):
         setf = h.set_field
         for i in range(2, nargs, 2):
             delta += setf(argv[i], argv[i + 1], maxe, maxv)
+    pairs = (nargs - 2) // 2                # Redis counts one change per pair
     if created:
-        db.add(key, h)
+        db.add(key, h, pairs)
     else:
         db.grow(delta)
-        db.touch(key)
-    pairs = (nargs - 2) // 2
-    if pairs > 1:
-        c.server.dirty += pairs - 1
+        db.touch(key, pairs)
     notify(c, "h", b"hset", key)
     return len(h) - n
 
@@ -148,12 +146,10 @@ def hdel(c, argv):
         db.grow(delta)
         notify(c, "h", b"hdel", key)
         if h:
-            db.touch(key)
+            db.touch(key, deleted)
         else:
-            db.delete(key)
+            db.delete(key, deleted)
             notify(c, "g", b"del", key)
-        if deleted > 1:
-            c.server.dirty += deleted - 1
     return deleted
 
 

@@ -8,9 +8,9 @@ attribute `type_name` (b"list", b"hash", ...), a method `encoding()` -> bytes
 and `copy()` (a deep copy for COPY). Nothing here knows a container class.
 
 Deletions go through db.delete (the modification signal: WATCH, blocked
-clients, the dirty counter). The dirty counter is therefore incremented once
-per touched key, which can exceed Redis's count for RENAME/MOVE/COPY by one
-or two (INFO rdb_changes_since_last_save only).
+clients, the dirty counter). RENAME, MOVE, COPY and RESTORE signal every key
+they touch but count one change, as Redis: the keys they remove are deleted
+with n=0.
 """
 
 from __future__ import annotations
@@ -181,11 +181,11 @@ def _rename(c, argv, nx: bool):
     if db.lookup(dst) is not None:
         if nx:
             return 0
-        db.delete(dst)
+        db.delete(dst, 0)
     db.add(dst, v)
     if when is not None:
         db.set_expire(dst, when)
-    db.delete(src)
+    db.delete(src, 0)
     if c.server.notify_flags:
         notify(c, "g", b"rename_from", src)
         notify(c, "g", b"rename_to", dst)
@@ -223,7 +223,7 @@ def move(c, argv):
     dst.add(key, v)
     if when is not None:
         dst.set_expire(key, when)
-    src.delete(key)
+    src.delete(key, 0)
     _notify_db(c, b"move_from", key, src.id)
     _notify_db(c, b"move_to", key, dst.id)
     return 1
@@ -259,7 +259,7 @@ def copy(c, argv):
         return 0
     newv = duplicate(v)
     if exists_:
-        dst.delete(newkey)
+        dst.delete(newkey, 0)
     dst.add(newkey, newv)
     if when is not None:
         dst.set_expire(newkey, when)

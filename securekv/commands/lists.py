@@ -45,13 +45,14 @@ def _side(arg: bytes) -> bool:
     raise CommandError(SYNTAX)
 
 
-def _popped(c, key: bytes, v: ListValue, left: bool) -> None:
-    """Notifications and signal after elements were popped from the list at key."""
+def _popped(c, key: bytes, v: ListValue, left: bool, n: int = 1) -> None:
+    """Notifications and signal after n elements were popped from the list at
+    key (Redis counts one change per element; LMOVE counts its one at the push)."""
     notify(c, "l", b"lpop" if left else b"rpop", key)
     if v:
-        c.db.touch(key)
+        c.db.touch(key, n)
     else:
-        c.db.delete(key)
+        c.db.delete(key, n)
         notify(c, "g", b"del", key)
 
 
@@ -83,14 +84,12 @@ def _push(c, argv, left: bool, xx: bool):
             v.push(argv[2], left)
         else:
             v.push_many(argv[2:], left)
-        db.add(key, v)
+        db.add(key, v, nitems)                # Redis counts one change per element
     elif type(v) is not ListValue:
         raise CommandError(WRONGTYPE)
     else:
         db.grow(v.push(argv[2], left) if nitems == 1 else v.push_many(argv[2:], left))
-        db.touch(key)
-    if nitems > 1:
-        c.server.dirty += nitems - 1          # Redis counts one change per element
+        db.touch(key, nitems)
     notify(c, "l", b"lpush" if left else b"rpush", key)
     return len(v)
 
@@ -144,12 +143,14 @@ def _pop(c, argv, left: bool):
             return []
         m0 = v.mem
         out = v.pop_many(count, left)
-    else:
-        v = _list_for_write(c, key)
-        if v is None:
-            return None
-        m0 = v.mem
-        out = v.pop_one(left)
+        c.db.grow(v.mem - m0)
+        _popped(c, key, v, left, len(out))
+        return out
+    v = _list_for_write(c, key)
+    if v is None:
+        return None
+    m0 = v.mem
+    out = v.pop_one(left)
     c.db.grow(v.mem - m0)
     _popped(c, key, v, left)
     return out
@@ -389,9 +390,9 @@ def lrem(c, argv):
         db.grow(v.mem - m0)
         notify(c, "l", b"lrem", key)
         if v:
-            db.touch(key)
+            db.touch(key, removed)
         else:
-            db.delete(key)
+            db.delete(key, removed)
             notify(c, "g", b"del", key)
     return removed
 
@@ -415,10 +416,11 @@ def ltrim(c, argv):
     elif r != (0, n - 1):
         db.grow(v.trim(*r))
     notify(c, "l", b"ltrim", key)
+    removed = n - len(v)                # Redis: signalled even when nothing was removed
     if v:
-        db.touch(key)
+        db.touch(key, removed)
     else:
-        db.delete(key)
+        db.delete(key, removed)
         notify(c, "g", b"del", key)
     return OK
 
@@ -438,7 +440,7 @@ def _lmove(c, src: bytes, dst: bytes, from_left: bool, to_left: bool):
     if dst == src:
         dv = sv
     _pushed_to(c, dst, dv, value, to_left)
-    _popped(c, src, sv, from_left)
+    _popped(c, src, sv, from_left, 0)       # one change in all, counted by the push
     return value
 
 
@@ -465,7 +467,7 @@ def _mpop_from(c, key: bytes, v: ListValue, left: bool, count: int):
     m0 = v.mem
     out = v.pop_many(count, left)
     c.db.grow(v.mem - m0)
-    _popped(c, key, v, left)
+    _popped(c, key, v, left, len(out))
     c.propagate_argv = [[b"LPOP" if left else b"RPOP", key, b"%d" % len(out)]]
     return [key, out]
 

@@ -132,11 +132,12 @@ def restore(c, argv):
         value = rdb.load_payload(argv[3], rdb.Limits(c.server.config))
     except ValueError as e:
         raise CommandError(str(e)) from None
-    deleted = db.delete(key) if replace else False
+    deleted = db.delete(key, 0) if replace else False      # one change in all: the add's
     if ttl and not absttl:
         ttl += int(time.time() * 1000)
     if ttl and ttl <= int(time.time() * 1000) and c.server.active_expire_lazy_ok():
         if deleted:
+            c.server.dirty += 1
             c.propagate_argv = [[b"DEL", key]]
             notify(c, "g", b"del", key)
         return OK

@@ -57,13 +57,13 @@ def sadd(c, argv):
     if s is None:
         s = SetValue()
         added = s.add_many(argv[2:], maxi)
-        db.add(key, s)
+        db.add(key, s, added)
     else:
         before = s.mem
         added = s.add_many(argv[2:], maxi)
         if added:
             db.grow(s.mem - before)
-            db.touch(key)
+            db.touch(key, added)
     if added:
         notify(c, "s", b"sadd", key)
     return added
@@ -85,7 +85,7 @@ def srem(c, argv):
             if not s:
                 break
     if removed:
-        after_removal(c, key, s, before, "s", b"srem")
+        after_removal(c, key, s, before, "s", b"srem", removed)
     return removed
 
 
@@ -149,18 +149,18 @@ def scard(c, argv):
     return 0 if s is None else len(s)
 
 
-def after_removal(c, key, v, before: int, cls: str, event: bytes) -> None:
-    """After removing from container v at key (its mem was `before`): report the
-    memory delta, notify `event`, and delete the key when v is empty (with a
-    `del` event) or signal the modification."""
+def after_removal(c, key, v, before: int, cls: str, event: bytes, n: int = 1) -> None:
+    """After removing n elements from container v at key (its mem was `before`):
+    report the memory delta, notify `event`, and delete the key when v is empty
+    (with a `del` event) or signal the modification; n changes are counted."""
     db = c.db
     db.grow(v.mem - before)
     notify(c, cls, event, key)
     if not v:
-        db.delete(key)
+        db.delete(key, n)
         notify(c, "g", b"del", key)
     else:
-        db.touch(key)
+        db.touch(key, n)
 
 
 @command('spop', -2, 'write fast', '@set',
@@ -195,7 +195,7 @@ def _spop_count(c, argv):
     notify(c, "s", b"spop", key)
     if count >= len(s):
         out = RSet(s.ordered())
-        db.delete(key)
+        db.delete(key, len(out))
         notify(c, "g", b"del", key)
         c.propagate_argv = [[b"DEL", key]]
         return out
@@ -204,8 +204,7 @@ def _spop_count(c, argv):
     for m in out:
         s.remove_one(m)
     db.grow(s.mem - before)
-    db.touch(key)
-    c.server.dirty += count - 1
+    db.touch(key, count)
     c.propagate_argv = [[b"SREM", key, *out[i:i + 1024]] for i in range(0, len(out), 1024)]
     return out
 
@@ -326,9 +325,7 @@ def sunion_diff_generic(c, keys, dst, diff: bool):
         res = set().union(*present) if present else set()
     maxi = set_max_intset_entries(c.server)
     if dst is not None:
-        n = _store(c, dst, res, b"sdiffstore" if diff else b"sunionstore")
-        c.server.dirty += 1
-        return n
+        return _store(c, dst, res, b"sdiffstore" if diff else b"sunionstore")
     return RSet(_result_order(res, maxi))
 
 

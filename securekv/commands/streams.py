@@ -350,14 +350,15 @@ def xadd(c, argv):
     if size > 0xFFFFFFFF:
         raise CommandError("ERR Elements are too large to be stored")
     if created:
-        db.add(key, s)
+        db.add(key, s)                  # the one change and the signal (no touch below)
     server = c.server
     cv = server.config.values
     max_bytes = cv.get("stream-node-max-bytes", 4096)
     if not max_bytes or max_bytes > 2 ** 30:
         max_bytes = 2 ** 30
     db.grow(s.append(new, flat, cv.get("stream-node-max-entries", 100), max_bytes, size))
-    db.touch(key)
+    if not created:
+        db.touch(key)
     if server.notify_flags:
         notify(c, "t", b"xadd", key)
     rewritten = None
@@ -391,8 +392,7 @@ def xtrim(c, argv):
         notify(c, "t", b"xtrim", key)
         if a.approx:
             c.propagate_argv = [_rewrite_trim(c, argv, s, a)]
-        c.db.touch(key)
-        _dirty(c, deleted - 1)
+        c.db.touch(key, deleted)
     return deleted
 
 
@@ -463,8 +463,7 @@ def xdel(c, argv):
             deleted += 1
     if deleted:
         c.db.grow(delta)
-        c.db.touch(key)
-        _dirty(c, deleted - 1)
+        c.db.touch(key, deleted)
         notify(c, "t", b"xdel", key)
     return deleted
 
@@ -801,7 +800,10 @@ def _make_retry(keys, ids, gname, cname, noack, count):
                 if created and not any(p[0] == b"XCLAIM" for p in prop):
                     prop.insert(0, [b"XGROUP", b"CREATECONSUMER", key, gname, cname])
                 c.propagate_argv = prop
-                _dirty(c)
+                if not created:
+                    # Redis counts only the consumer's creation here, but the
+                    # serving loop propagates a served client only when dirty moved.
+                    _dirty(c)
             else:
                 entries = _range(s, start, MAX_ID, count, False)
             return _read_reply(c, [(key, entries)])
@@ -897,7 +899,7 @@ def xgroup_create(c, argv):
         gid = parse_id(argv[4], True)
     if s is None:
         s = Stream()
-        c.db.add(key, s)
+        c.db.add(key, s, 0)             # MKSTREAM: signalled; the one change is the group's
     if gname in s.groups:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
     s.groups[gname] = Group(gid, entries_read)

@@ -340,10 +340,10 @@ def zadd_generic(c, argv, incr: bool, scoreidx: int):
             processed += 1
     if created:
         if z:
-            db.add(key, z)
+            db.add(key, z, added)
     elif added or updated:
         db.grow(z.mem - before)
-        db.touch(key)
+        db.touch(key, added + updated)
     if added or updated:
         notify(c, "z", b"zincr" if incr else b"zadd", key)
     if err:
@@ -605,8 +605,8 @@ def zrevrangebylex(c, argv):
 
 # -- removal ----------------------------------------------------------------------------
 
-def _after_removal(c, key, z, before: int, event: bytes) -> None:
-    after_removal(c, key, z, before, "z", event)
+def _after_removal(c, key, z, before: int, event: bytes, n: int) -> None:
+    after_removal(c, key, z, before, "z", event, n)
 
 
 @command('zrem', -3, 'write fast', '@sortedset',
@@ -625,7 +625,7 @@ def zrem(c, argv):
             if not z:
                 break
     if deleted:
-        _after_removal(c, key, z, before, b"zrem")
+        _after_removal(c, key, z, before, b"zrem", deleted)
     return deleted
 
 
@@ -653,7 +653,7 @@ def _zremrange(c, argv, rtype):
     n = z.delete_slice(a, b)
     if n:
         _after_removal(c, key, z, before, (b"zremrangebyrank", b"zremrangebyscore",
-                                           b"zremrangebylex")[rtype])
+                                           b"zremrangebylex")[rtype], n)
     return n
 
 
@@ -705,8 +705,7 @@ def zpop_generic(c, keys, where: int, emitkey: bool, count: int, nested: bool,
         scores.reverse()
         members.reverse()
         z.delete_slice(n - k, n)
-    c.server.dirty += k - 1
-    _after_removal(c, key, z, before, b"zpopmin" if where == MIN else b"zpopmax")
+    _after_removal(c, key, z, before, b"zpopmin" if where == MIN else b"zpopmax", k)
     pairs = score_pairs(scores, members, nested)
     if not emitkey:
         return pairs

@@ -22,10 +22,19 @@ replicas never depend on clocks).
 
 The modification signal
 -----------------------
-Every write goes through `touch(key)` (directly, or through set/delete): it
-marks WATCHing clients dirty and counts one change in `server.dirty`, which
-is what decides whether a command is propagated and what save points count.
-Commands that mutate a container in place call `touch` themselves.
+Every write goes through `touch(key)` (directly, or through set/add/delete):
+it marks WATCHing clients dirty, wakes clients blocked on the key and counts
+one change in `server.dirty`, which is what decides whether a command is
+propagated and what save points count. Commands that mutate a container in
+place call `touch` themselves.
+
+`server.dirty` counts what Redis 7.0 counts (`server.dirty++` / `+= n` in its
+t_*.c), not one per touched key: add, delete and touch take `n`, the changes
+to count (default 1). A command that changes several elements passes their
+number (SADD of 3 new members: 3); one that touches two keys for one change
+passes 0 for the other (RENAME: the source is deleted with n=0, the
+destination added with 1) -- the signal (WATCH, blocked clients) is the same
+whatever n is.
 
 Memory accounting
 -----------------
@@ -143,18 +152,19 @@ class Database:
         self.mem += mem
         self.server.dirty += (len(argv) - start) // 2
 
-    def add(self, key: bytes, value) -> None:
-        """Store a value under a key known to be absent (no TTL to clear).
-        The hot path of SET: the string estimate and touch() are inlined."""
+    def add(self, key: bytes, value, n: int = 1) -> None:
+        """Store a value under a key known to be absent (no TTL to clear),
+        counting n changes. The hot path of SET: the string estimate and
+        touch() are inlined."""
         self.data[key] = value
         if type(value) is bytes:
             self.mem += STRING_ENTRY + len(key) + len(value)
         else:
             self.mem += estimate(key, value)
         if self.watched or self.blocking:
-            self.touch(key)
+            self.touch(key, n)
         else:
-            self.server.dirty += 1
+            self.server.dirty += n
 
     def replace_value(self, key: bytes, value) -> None:
         """Swap the value of an existing key in place, keeping its TTL (SETRANGE,
@@ -164,14 +174,15 @@ class Database:
         data[key] = value
         self.touch(key)
 
-    def delete(self, key: bytes) -> bool:
+    def delete(self, key: bytes, n: int = 1) -> bool:
+        """Remove key (counting n changes when it existed); False when absent."""
         v = self.data.pop(key, None)
         if v is None:
             return False
         self.mem -= estimate(key, v)
         if self.expires:
             self.expires.pop(key, None)
-        self.touch(key)
+        self.touch(key, n)
         return True
 
     def pop(self, key: bytes):
@@ -188,8 +199,10 @@ class Database:
         """Report an in-place change of a value's estimated size."""
         self.mem += delta
 
-    def touch(self, key: bytes) -> None:
-        """The modification signal: WATCH invalidation and the dirty counter."""
+    def touch(self, key: bytes, n: int = 1) -> None:
+        """The modification signal: WATCH invalidation, blocked clients, and n
+        changes counted in `server.dirty` (n=0: Redis's signalModifiedKey
+        alone, for a command that counts its change elsewhere)."""
         if self.watched:
             clients = self.watched.get(key)
             if clients:
@@ -197,7 +210,7 @@ class Database:
                     c.dirty_cas = True
         if self.blocking and key in self.blocking:
             self.server.ready_keys[(self, key)] = None
-        self.server.dirty += 1
+        self.server.dirty += n
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -209,8 +222,10 @@ class Database:
         return self.expires.pop(key, None) is not None
 
     def expire_now(self, key: bytes) -> None:
-        """Delete an expired key: notification, propagation as DEL, statistics."""
-        self.delete(key)
+        """Delete an expired key: notification, propagation as DEL, statistics.
+        Not a change for `server.dirty` (Redis's deleteExpiredKeyAndPropagate):
+        the DEL is propagated here, not by the command that found the key."""
+        self.delete(key, 0)
         ks = self.ks
         ks.stats.expired_keys += 1
         ks.on_expired(self, key)
