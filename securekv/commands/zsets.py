@@ -554,6 +554,15 @@ def _range_store(c, dst: bytes, items: tuple[list, list], by_rank: bool = False)
          keys=[KeySpec('RO access', 1)],
          group='sorted-set', since='1.2.0', summary='Return a range of members in a sorted set')
 def zrange(c, argv):
+    if len(argv) == 4:      # ZRANGE key start stop: a rank range, no options
+        r0 = _strict_int(argv[2])
+        r1 = _strict_int(argv[3])
+        if r0 is not None and r1 is not None:
+            z = read_zset(c, argv[1])
+            if z is None:
+                return []
+            r = rank_indices(len(z), r0, r1)
+            return [] if r is None else z.sl.range(r[0], r[1])[1]
     return zrange_generic(c, argv, 1, None, None, None)
 
 
