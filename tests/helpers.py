@@ -270,3 +270,69 @@ def keyevents(server, r, flags: str = "KEA"):
         ps.close()
         sub.close()
         r.config_set("notify-keyspace-events", "")
+
+
+# -- command scripts run side by side on redis-server and securekv ----------------
+# (tests/integration/test_dirty_counter.py, test_info_stats_parity.py)
+
+def parse_script(text: str) -> list[tuple[str, object, str | None]]:
+    """Parse a command script: one redis-cli inline command a line, `#` comments.
+    Returns (kind, value, mark) items: ("sleep", seconds, None) for `@sleep S`;
+    ("block", argv, mark) for `&CMD` (sent on its own connection, where it
+    blocks); ("cmd", argv, mark) otherwise. `~MARK CMD` (a known difference,
+    whose meaning is the test's) gives mark "MARK"."""
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
+    from securekv.net.resp import split_args
+    out = []
+    for line in text.strip().split("\n"):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@sleep"):
+            out.append(("sleep", float(line.split()[1]), None))
+            continue
+        kind, mark = "cmd", None
+        if line.startswith("&"):
+            kind, line = "block", line[1:]
+        elif line.startswith("~"):
+            mark, line = line[1:].split(None, 1)
+        args = split_args(line.encode())
+        assert args is not None, line
+        out.append((kind, args, mark))
+    return out
+
+
+def bulk(reply: bytes) -> bytes:
+    """The payload of a raw bulk-string reply."""
+    assert reply[:1] == b"$", reply
+    return reply[reply.index(b"\r\n") + 2:-2]
+
+
+def info_fields(conn: RawConn, *sections: str) -> dict[str, str]:
+    """INFO <sections> on a raw connection, as {field: value}."""
+    out = {}
+    for line in bulk(conn.cmd("INFO", *sections)).decode().split("\r\n"):
+        if line and not line.startswith("#"):
+            k, _, v = line.partition(":")
+            out[k] = v
+    return out
+
+
+def raw_blocked_clients(conn: RawConn) -> int:
+    return int(info_fields(conn, "clients")["blocked_clients"])
+
+
+def block_on(conn: RawConn, info: RawConn, args: list, timeout: float = 5.0) -> int:
+    """Send a command that blocks on conn; return once INFO (on info) shows one
+    more blocked client. Returns how many INFO commands that took."""
+    n = raw_blocked_clients(info)
+    conn.send(encode_command(*args))
+    calls = 1
+    deadline = time.monotonic() + timeout
+    while True:
+        calls += 1
+        if raw_blocked_clients(info) != n:
+            return calls
+        assert time.monotonic() < deadline, f"{args} did not block"
+        time.sleep(0.002)

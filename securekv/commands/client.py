@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 
-from securekv.commands.table import container, subcommand
+from securekv.commands.table import COMMANDS, container, subcommand
 from securekv.commands.util import help_reply, parse_int, subcommand_syntax_error, to_str
 from securekv.engine import blocking
 from securekv.errors import SYNTAX, CommandError
@@ -499,10 +499,16 @@ def client_unblock(c, argv):
     st = x.block_state if x is not None else None
     if st is None:          # not blocked, or only deferred by CLIENT PAUSE
         return 0
+    # Statistics as Redis 7.0's clientCommand: updateStatsOnUnblock(target, 0, 0, 1)
+    # counts the target's command failed whatever the reason (TIMEOUT included), and
+    # the UNBLOCKED error, replied during this call, makes CLIENT UNBLOCK itself a
+    # failed call too (call() compares the error count before and after).
     if as_error:
         blocking.unblock(x, CommandError("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+        c.stats.failed_calls[COMMANDS[b"client"].subcommands[b"unblock"].id] += 1
     else:
         blocking.unblock(x, st.timeout_reply)
+        x.stats.failed_calls[st.cmd.id] += 1
     return 1
 
 

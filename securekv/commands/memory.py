@@ -42,7 +42,7 @@ def memory_usage(c, argv):
         else:
             raise CommandError(SYNTAX)
     key = argv[2]
-    v = c.db.lookup(key)        # no hit/miss count, as Redis (LOOKUP_NOTOUCH)
+    v = c.db.data.get(key)      # dictFind: no hit/miss count, an expired key not expired
     if v is None:
         return None
     return estimate(key, v)

@@ -1092,7 +1092,7 @@ def _debug_object(c, key: bytes) -> str:
     from securekv.commands.keys import (OBJ_SHARED_INTEGERS, OBJ_SHARED_REFCOUNT,
                                         _shared_integers, encoding_name)
     from securekv.net.resp import _strict_int
-    v = c.db.lookup(key)
+    v = c.db.data.get(key)      # dictFind: an expired key is reported, not expired
     if v is None:
         raise CommandError(NO_SUCH_KEY)
     enc = encoding_name(v)

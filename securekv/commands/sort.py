@@ -182,7 +182,7 @@ def _sort(c, argv, readonly: bool):
         j += 1
 
     db = c.db
-    v = db.lookup_read(argv[1]) if storekey is None else db.lookup(argv[1])
+    v = db.lookup_read(argv[1])     # lookupKeyRead, STORE or not (sortCommandGeneric)
     if v is None:
         v = ListValue()
         tn = b"list"

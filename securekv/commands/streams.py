@@ -706,7 +706,7 @@ def _xread(c, argv, xreadgroup: bool):
     dirty0 = c.server.dirty
     for k in range(streams_count):
         key = keys[k]
-        s = db.lookup(key)
+        s = db.lookup_read(key)     # xreadCommand looks every key up twice (hits/misses)
         if s is None:
             continue
         gt = ids[k]

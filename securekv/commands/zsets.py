@@ -878,7 +878,7 @@ def zsetop_generic(c, argv, numkeys_idx: int, dst, op: int, card_only: bool = Fa
     srcs = []
     j = numkeys_idx + 1
     for i in range(setnum):
-        v = db.lookup(argv[j]) if dst is not None else db.lookup_read(argv[j])
+        v = db.lookup_read(argv[j])     # lookupKeyRead, STORE or not (Redis 7.0)
         if v is not None and type(v) is not ZSetValue and type(v) is not SetValue:
             raise CommandError(WRONGTYPE)
         srcs.append(v)

@@ -24,9 +24,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from helpers import RawConn, ServerProcess, encode_command, redis_server_available  # noqa: E402
-
-from securekv.net.resp import split_args  # noqa: E402
+from helpers import (RawConn, ServerProcess, bulk, encode_command, parse_script,  # noqa: E402
+                     raw_blocked_clients, redis_server_available)
 
 COMMANDS = r"""
 # lazy expiry only, so that @sleep cases are deterministic
@@ -548,29 +547,9 @@ RPUSH bq5 b
 
 def parse(text: str) -> list[tuple[str, object]]:
     out = []
-    for line in text.strip().split("\n"):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("@sleep"):
-            out.append(("sleep", float(line.split()[1])))
-            continue
-        kind = "cmd"
-        extra = 0
-        if line.startswith("&"):
-            kind, line = "block", line[1:]
-        elif line.startswith("~"):
-            n, line = line[1:].split(None, 1)
-            extra = int(n)
-        args = split_args(line.encode())
-        assert args is not None, line
-        out.append((kind, (args, extra)))
+    for kind, value, mark in parse_script(text):
+        out.append((kind, value if kind == "sleep" else (value, int(mark or 0))))
     return out
-
-
-def bulk(reply: bytes) -> bytes:
-    assert reply[:1] == b"$", reply
-    return reply[reply.index(b"\r\n") + 2:-2]
 
 
 def changes(conn: RawConn) -> int:
@@ -581,10 +560,7 @@ def changes(conn: RawConn) -> int:
 
 
 def blocked_clients(info: RawConn) -> int:
-    for line in bulk(info.cmd("INFO", "clients")).split(b"\r\n"):
-        if line.startswith(b"blocked_clients:"):
-            return int(line.split(b":")[1])
-    raise AssertionError("no blocked_clients in INFO")
+    return raw_blocked_clients(info)
 
 
 def run(conn: RawConn, info: RawConn, args: list) -> tuple[int, bool]:
