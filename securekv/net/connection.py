@@ -328,7 +328,6 @@ class Client(asyncio.Protocol):
 
     def protocol_error(self, err: ProtocolError) -> None:
         self.out.append(b"-ERR Protocol error: %s\r\n" % err.message)
-        self.stats.total_error_replies += 1
         self.server.count_error("ERR")
         self.server.log_verbose(f"Protocol error ({err}) from client: {self.describe()}")
         self.close_reason = "protocol error"

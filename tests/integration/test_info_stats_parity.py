@@ -906,8 +906,6 @@ def test_info_stats_increments_match_redis():
 
 
 @pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
-@pytest.mark.xfail(strict=True, reason="securekv/net/connection.py protocol_error() adds to "
-                   "total_error_replies and then calls server.count_error(), which adds again")
 def test_protocol_error_counted_once():
     """A protocol error is one error reply: total_error_replies +1, errorstat_ERR +1."""
     got = {}
