@@ -324,7 +324,9 @@ def _expire_generic(c, argv, basetime: int, seconds: bool):
             return 0
         if flags & _LT and cur != -1 and when >= cur:
             return 0
-    if when <= now_ms() and not c.server.is_replica():
+    # A relative TTL is compared with the time it was added to (EXPIRE k 1 on a
+    # millisecond boundary must not delete k); an absolute one with the clock.
+    if when <= (basetime or now_ms()) and not c.server.is_replica():
         db.delete(key)
         c.propagate_argv = [[b"DEL", key]]
         notify(c, "g", b"del", key)
@@ -725,8 +727,9 @@ _LFU_POLICIES = ("volatile-lfu", "allkeys-lfu")
 
 
 def _object_value(c, argv):
-    """objectCommandLookup: the value (counts a keyspace hit/miss), None if absent."""
-    return c.db.lookup_read(argv[2])
+    """objectCommandLookup: the value (counts a keyspace hit/miss, no keymiss
+    event), None if absent."""
+    return c.db.lookup_read_quiet(argv[2])
 
 
 def _policy_is_lfu(c) -> bool:

@@ -111,6 +111,8 @@ def get(c, argv):
     st = db.ks.stats
     if v is None:
         st.keyspace_misses += 1
+        if c.server.notify_flags:
+            db.notify_miss(key)
         return None
     st.keyspace_hits += 1
     t = type(v)
@@ -276,7 +278,11 @@ def mget(c, argv):
     # The hot multi-key read: the reply is encoded here in one pass, and hits and
     # misses are counted once (as lookup_read would, key by key).
     db = c.db
-    lookup = db.lookup if db.expires else db.data.get
+    quiet = not c.server.notify_flags
+    if quiet:
+        lookup = db.lookup if db.expires else db.data.get
+    else:
+        lookup = db.lookup_read         # key by key: a miss's keymiss event in order
     null = b"_\r\n" if c.resp3 else b"$-1\r\n"
     n = len(argv) - 1
     out = [b"*%d\r\n" % n]
@@ -293,9 +299,10 @@ def mget(c, argv):
             append(b"$%d\r\n%s\r\n" % (len(v), v))
         else:
             append(null)
-    st = db.ks.stats
-    st.keyspace_hits += found
-    st.keyspace_misses += n - found
+    if quiet:
+        st = db.ks.stats
+        st.keyspace_hits += found
+        st.keyspace_misses += n - found
     return Raw(b"".join(out))
 
 

@@ -20,6 +20,15 @@ Expiring a key is a deletion like any other for WATCH (the key is touched),
 keyspace notifications (`expired` event) and propagation (a DEL, so AOF and
 replicas never depend on clocks).
 
+Notifications fired here
+------------------------
+Besides `expired`, the database fires the two events Redis 7.0 fires from
+db.c rather than from the commands: `new` (class n) when set/add/set_pairs
+create a key (dbAdd; before the command's own event), and `keymiss` (class m)
+when lookup_read finds nothing (lookupKey; OBJECT uses lookup_read_quiet, as
+Redis's LOOKUP_NONOTIFY). Both cost one check of server.notify_flags, made only
+on key creation and on a miss.
+
 The modification signal
 -----------------------
 Every write goes through `touch(key)` (directly, or through set/add/delete):
@@ -101,9 +110,32 @@ class Database:
         st = self.ks.stats
         if v is None:
             st.keyspace_misses += 1
+            if self.server.notify_flags:
+                self.notify_miss(key)
         else:
             st.keyspace_hits += 1
         return v
+
+    def lookup_read_quiet(self, key: bytes):
+        """lookup_read() without the `keymiss` event (LOOKUP_NONOTIFY: OBJECT)."""
+        v = self.lookup(key)
+        st = self.ks.stats
+        if v is None:
+            st.keyspace_misses += 1
+        else:
+            st.keyspace_hits += 1
+        return v
+
+    def notify_miss(self, key: bytes) -> None:
+        """The `keymiss` event (class m) of a read that found no key (Redis's
+        lookupKey); callers check server.notify_flags first."""
+        self.server.notify(self.ks, "m", b"keymiss", key, self.id)
+
+    def notify_new(self, key: bytes) -> None:
+        """The `new` event (class n) of a key added to the database (Redis's
+        dbAdd): fired before the command's own event; callers check
+        server.notify_flags first."""
+        self.server.notify(self.ks, "n", b"new", key, self.id)
 
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
@@ -136,11 +168,13 @@ class Database:
             self.touch(key)
         else:
             self.server.dirty += 1
+        if old is None and self.server.notify_flags:
+            self.notify_new(key)
 
     def set_pairs(self, argv: list, start: int) -> None:
         """set(argv[i], argv[i + 1]) for i = start, start + 2, ... (MSET): one
         loop with set()'s accounting inlined while nobody WATCHes or blocks."""
-        if self.watched or self.blocking:
+        if self.watched or self.blocking or self.server.notify_flags:
             for i in range(start, len(argv), 2):
                 self.set(argv[i], argv[i + 1])
             return
@@ -174,10 +208,13 @@ class Database:
             self.mem += STRING_ENTRY + len(key) + len(value)
         else:
             self.mem += estimate(key, value)
+        server = self.server
         if self.watched or self.blocking:
             self.touch(key, n)
         else:
-            self.server.dirty += n
+            server.dirty += n
+        if server.notify_flags:
+            self.notify_new(key)
 
     def replace_value(self, key: bytes, value) -> None:
         """Swap the value of an existing key in place, keeping its TTL (SETRANGE,
