@@ -262,8 +262,8 @@ class ScoreList:
         j = bisect_left(s, score)
         if s[j] != score:
             raise ValueError("pair not in ScoreList")
-        hi = bisect_right(s, score, j)
-        if hi - j > 1 or m[j] != member:
+        if m[j] != member:          # members with the same score before it
+            hi = bisect_right(s, score, j)
             j = bisect_left(m, member, j, hi)
             if j == hi or m[j] != member:
                 raise ValueError("pair not in ScoreList")
