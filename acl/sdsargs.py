@@ -9,6 +9,7 @@ from __future__ import annotations
 
 _BLANK = b" \n\r\t\x0b\x0c"   # C isspace(): skipped between tokens, required after a closing quote
 _BARE_END = b" \n\r\t"         # what ends an unquoted token (and NUL, cut off up front)
+_SPECIAL = b"\"'\0\x0b\x0c"  # what only the full loop below handles
 _ESC = {0x6E: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x61: 7}   # \n \r \t \b \a
 
 
@@ -24,6 +25,8 @@ def sdssplitargs(line: bytes) -> list[bytes] | None:
     None for unbalanced quotes. Blanks between tokens are C isspace(); a bare
     token ends only at space, \\n, \\r, \\t; a NUL ends the line.
     """
+    if len(line.translate(None, _SPECIAL)) == len(line):
+        return line.split()    # no quote, NUL, \v or \f: bytes.split() is the same split
     z = line.find(b"\0")
     if z >= 0:
         line = line[:z]        # C string: a NUL ends the line (and a loop here once hung)
