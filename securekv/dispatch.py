@@ -76,6 +76,54 @@ def unknown_command_error(argv: list[bytes]) -> str:
         name[:128].decode("utf-8", "surrogateescape"), args)
 
 
+def propagate_unit(server, c, ks, ops) -> None:
+    """Hand one execution unit's writes, [(db id, argv), ...], to the propagation
+    subscribers (AOF): inside EXEC into the transaction (server.prop_batch, wrapped
+    at its end); otherwise wrapped in MULTI ... EXEC when there are several, as
+    Redis 7.0's propagatePendingCommands (SPOP with a count, XREADGROUP/XCLAIM
+    claiming several entries, a write after a lazily expired key's DEL ...). The
+    MULTI goes with the first write's db, the EXEC with the last's, so no
+    SELECT comes between the last write and EXEC."""
+    batch = server.prop_batch
+    if batch is not None:
+        for dbid, argv in ops:
+            batch.append((dbid, [argv]))
+        return
+    if len(ops) > 1:
+        ops = [(ops[0][0], [b"MULTI"]), *ops, (ops[-1][0], [b"EXEC"])]
+    for sub in server.propagation_subscribers:
+        for dbid, argv in ops:
+            sub(c, dbid, [argv], ks)
+
+
+def propagate_command(server, c, argv, moved: bool, dbid=None) -> None:
+    """The propagation of one command run by c (or of a blocked client served):
+    the keys it found expired, then what it set in c.propagate_argv (its
+    rewritten form: a list of argvs, [] for nothing), else argv itself when it
+    changed something (`moved`). Only called while someone listens."""
+    items = c.propagate_argv
+    c.propagate_argv = None
+    if items is None:
+        items = (argv,) if moved and argv is not None else ()
+    if dbid is None:
+        dbid = c.db.id
+    pend = server.expired_pending
+    if pend:
+        ops = [(d, a) for _ks, d, a in pend]
+        pend.clear()
+        ops.extend((dbid, a) for a in items)
+    elif len(items) == 1 and server.prop_batch is None:
+        a = items[0]
+        ks = c.keyspace
+        for sub in server.propagation_subscribers:
+            sub(c, dbid, [a], ks)
+        return
+    else:
+        ops = [(dbid, a) for a in items]
+    if ops:
+        propagate_unit(server, c, c.keyspace, ops)
+
+
 def make_executor(server):
     """Build `execute(c, argv)` with the server's hot state bound as locals.
 
@@ -94,6 +142,9 @@ def make_executor(server):
     lower_get = COMMANDS.get
     perf_ns = _perf_ns
     null2, null3 = b"$-1\r\n", b"_\r\n"
+    # Keys expired lazily during a command, (keyspace, db id, DEL/UNLINK argv)
+    # (engine/keyspace.py Keyspace.on_expired): propagated with the command.
+    pend = server.expired_pending = []
 
     def execute(c, argv, cmd=None):
         if cmd is None:
@@ -174,12 +225,15 @@ def make_executor(server):
         if dur >= server.slowlog_threshold >= 0:
             server.slowlog_add(c, cmd, argv, dur)
         # A handler that set c.propagate_argv forces propagation even without a
-        # change (Redis's forceCommandPropagation: FLUSHDB/FLUSHALL on empty dbs).
-        if server.dirty != dirty or c.propagate_argv is not None:
+        # change (Redis's forceCommandPropagation: FLUSHDB/FLUSHALL on empty dbs);
+        # keys it found expired (expired_pending, filled only while someone
+        # listens) propagate with it.
+        if server.dirty != dirty or c.propagate_argv is not None or pend:
             if server.propagation_subscribers:
-                server.propagate(c, cmd, argv)
+                propagate_command(server, c, argv, server.dirty != dirty)
             else:                       # nobody listens (no AOF): nothing to hand over
                 c.propagate_argv = None
+                pend.clear()
         if server.monitors and not cmd.has("skip_monitor") and not cmd.has("admin"):
             server.feed_monitors(c, cmd, argv)
         if server.ready_keys and not c.in_exec:

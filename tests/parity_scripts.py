@@ -1,5 +1,6 @@
 """Command scripts shared by the side-by-side parity tests
-(tests/integration/test_dirty_counter.py, test_notification_parity.py).
+(tests/integration/test_dirty_counter.py, test_notification_parity.py,
+test_aof_parity.py).
 
 WRITES exercises every write command family: no-ops, errors, MULTI/EXEC, lazy
 expiry and blocked clients served by another client's write. Lines are

@@ -83,20 +83,17 @@ def geoadd(c, argv):
         longidx += 1
     if (n - longidx) % 3 or (xx and nx):
         raise CommandError(SYNTAX)
-    zargv = [b"ZADD", argv[1]]
-    if nx:
-        zargv.append(b"NX")
-    if xx:
-        zargv.append(b"XX")
-    if ch:
-        zargv.append(b"CH")
+    zargv = [b"ZADD", *argv[1:longidx]]    # the options as the client typed them
     for i in range(longidx, n, 3):
         lon, lat = _lonlat(argv[i], argv[i + 1])
         bits = geohash.encode_wgs84(lon, lat)
         zargv.append(b"%d" % geohash.align52(bits, geohash.GEO_STEP_MAX))
         zargv.append(argv[i + 2])
+    dirty = c.server.dirty
     r = zadd_generic(c, zargv, False, 2)
-    c.propagate_argv = [zargv]
+    if c.server.dirty != dirty:     # nothing changed: nothing to propagate
+        zargv[0] = b"zadd"          # Redis rewrites argv[0] to "zadd", lowercase
+        c.propagate_argv = [zargv]
     return r
 
 

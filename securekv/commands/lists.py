@@ -543,12 +543,18 @@ def brpop(c, argv):
 
 
 def _blmove(c, src: bytes, dst: bytes, from_left: bool, to_left: bool, timeout: float,
-            name: bytes):
-    """blmoveGenericCommand; served later it propagates as LMOVE / RPOPLPUSH."""
+            name: bytes, argv=None):
+    """blmoveGenericCommand; served now it propagates as LMOVE with the client's
+    direction arguments (rewriteClientCommandVector), served later as LMOVE with
+    lowercase `left`/`right` (serveClientBlockedOnList's shared.left/right), or
+    as RPOPLPUSH."""
     sv = _list_for_write(c, src)
     if sv is not None:
         r = _lmove(c, src, dst, from_left, to_left)
-        c.propagate_argv = [_lmove_argv(name, src, dst, from_left, to_left)]
+        if name == b"LMOVE" and argv is not None:
+            c.propagate_argv = [[b"LMOVE", src, dst, argv[3], argv[4]]]
+        else:
+            c.propagate_argv = [_lmove_argv(name, src, dst, from_left, to_left)]
         return r
 
     def retry(c):
@@ -556,7 +562,11 @@ def _blmove(c, src: bytes, dst: bytes, from_left: bool, to_left: bool, timeout: 
         if type(v) is not ListValue or not v:
             return NOT_READY
         r = _lmove(c, src, dst, from_left, to_left)     # WRONGTYPE dst: the client gets it
-        c.propagate_argv = [_lmove_argv(name, src, dst, from_left, to_left)]
+        if name == b"LMOVE":
+            c.propagate_argv = [[b"LMOVE", src, dst, b"left" if from_left else b"right",
+                                 b"left" if to_left else b"right"]]
+        else:
+            c.propagate_argv = [[b"RPOPLPUSH", src, dst]]
         return r
     if c.in_exec:
         return None     # never blocks in MULTI: a null bulk (a timeout replies *-1)
@@ -579,7 +589,7 @@ def blmove(c, argv):
     from_left = _side(argv[3])
     to_left = _side(argv[4])
     timeout = parse_timeout(argv[5])
-    return _blmove(c, argv[1], argv[2], from_left, to_left, timeout, b"LMOVE")
+    return _blmove(c, argv[1], argv[2], from_left, to_left, timeout, b"LMOVE", argv)
 
 
 @command('brpoplpush', 4, 'write denyoom noscript blocking', '@list',

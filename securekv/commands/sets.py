@@ -205,7 +205,9 @@ def _spop_count(c, argv):
         s.remove_one(m)
     db.grow(s.mem - before)
     db.touch(key, count)
-    c.propagate_argv = [[b"SREM", key, *out[i:i + 1024]] for i in range(0, len(out), 1024)]
+    # Redis 7.0 propagates one SREM per popped member (wrapped in MULTI/EXEC as
+    # any command propagating several writes: dispatch.propagate_unit).
+    c.propagate_argv = [[b"SREM", key, m] for m in out]
     return out
 
 

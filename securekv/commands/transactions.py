@@ -106,6 +106,7 @@ def exec_(c, argv):
     finally:
         c.in_exec = False
         server.end_transaction_propagation(c)
+        c.propagate_argv = []           # the writes went above; EXEC itself never does
     from securekv.dispatch import NO_REPLY
     return NO_REPLY
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import collections
 import math
 
-from securekv.dispatch import BLOCKED
+from securekv.dispatch import BLOCKED, propagate_command
 from securekv.errors import CommandError
 from securekv.net.resp import encode
 
@@ -170,8 +170,13 @@ def serve_ready_keys(server) -> None:
                 c.db = saved_db
                 if r is NOT_READY:
                     continue
-                if server.dirty != dirty:
-                    server.propagate(c, st.cmd, None)
+                if (server.dirty != dirty or server.expired_pending) \
+                        and server.propagation_subscribers:
+                    # its own execution unit (wrapped in MULTI/EXEC when several)
+                    propagate_command(server, c, None, False, db.id)
+                else:
+                    c.propagate_argv = None
+                    server.expired_pending.clear()
                 unblock(c, r)
     finally:
         server.serving_blocked = False

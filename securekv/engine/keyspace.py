@@ -335,7 +335,40 @@ class Keyspace:
         self.server.dirty += 1
 
     def on_expired(self, db: Database, key: bytes) -> None:
-        self.server.key_expired(self, db, key)
+        """The `expired` event, and the key's deletion propagated as DEL (UNLINK
+        under lazyfree-lazy-expire), as Redis's deleteExpiredKeyAndPropagate:
+        inside EXEC into the transaction; during a command with the command's
+        own writes (dispatch.propagate_command: one unit, so MULTI/EXEC-wrapped
+        when the command writes too); found by the active cycle, on its own
+        (active_expire_cycle flushes)."""
+        server = self.server
+        server.notify(self, "x", b"expired", key, db.id)
+        if server.propagation_subscribers:
+            argv = [b"UNLINK" if server.config["lazyfree-lazy-expire"] else b"DEL", key]
+            batch = server.prop_batch
+            if batch is not None:
+                batch.append((db.id, [argv]))
+                return
+            pend = getattr(server, "expired_pending", None)
+            if pend is None:
+                for sub in server.propagation_subscribers:
+                    sub(None, db.id, [argv], self)
+            else:
+                pend.append((self, db.id, argv))
+
+    def flush_expired(self) -> None:
+        """Propagate the keys expired outside any command (the active cycle),
+        each on its own, as Redis."""
+        server = self.server
+        pend = getattr(server, "expired_pending", None)
+        if not pend:
+            return
+        ops = pend[:]
+        pend.clear()
+        subs = server.propagation_subscribers
+        for ks, dbid, argv in ops:
+            for sub in subs:
+                sub(None, dbid, [argv], ks)
 
     def active_expire_cycle(self, budget_ms: float) -> int:
         now = now_ms()
@@ -344,6 +377,8 @@ class Keyspace:
         for db in self.dbs:
             if db.heap and db.heap[0][0] <= now:
                 n += db.expire_due(now, deadline)
+        if n:
+            self.flush_expired()
         return n
 
     def swap(self, a: int, b: int) -> None:
