@@ -142,9 +142,7 @@ def make_executor(server):
     lower_get = COMMANDS.get
     perf_ns = _perf_ns
     null2, null3 = b"$-1\r\n", b"_\r\n"
-    # Keys expired lazily during a command, (keyspace, db id, DEL/UNLINK argv)
-    # (engine/keyspace.py Keyspace.on_expired): propagated with the command.
-    pend = server.expired_pending = []
+    pend = server.expired_pending       # keys expired during a command (Keyspace.on_expired)
 
     def execute(c, argv, cmd=None):
         if cmd is None:

@@ -77,6 +77,9 @@ class Server:
         self.slowlog: collections.deque = collections.deque(maxlen=config["slowlog-max-len"])
         self.slowlog_next_id = 0
         self.propagation_subscribers: list = []   # callables(client, db id, [argv, ...], keyspace): keyspace.tenant names the tenant
+        # Keys expired lazily during a command, (keyspace, db id, DEL/UNLINK argv),
+        # propagated with it (Keyspace.on_expired, dispatch.propagate_command).
+        self.expired_pending: list = []
         self.pubsub = None                          # set by the pub/sub family
         self.acl_check = None                       # set by the ACL issue: (c, cmd, argv) -> error | None
         self.oom_check = None                       # set by memory/tenants: (c, cmd) -> error | None
@@ -503,12 +506,6 @@ class Server:
     def active_expire_lazy_ok(self) -> bool:
         return True
 
-    def key_expired(self, ks: Keyspace, db, key: bytes) -> None:
-        self.notify(ks, "x", b"expired", key, db.id)
-        if self.propagation_subscribers:
-            for sub in self.propagation_subscribers:
-                sub(None, db.id, [[b"DEL", key]], ks)
-
     def notify(self, ks: Keyspace, cls: str, event: bytes, key: bytes, dbid: int) -> None:
         """Keyspace notifications (notify-keyspace-events): `cls` is the event's class
         character (g $ l s h z x e t m d n)."""
@@ -519,23 +516,6 @@ class Server:
             self.pubsub.publish(ks, b"__keyspace@%d__:%s" % (dbid, key), event)
         if "E" in flags:
             self.pubsub.publish(ks, b"__keyevent@%d__:%s" % (dbid, event), key)
-
-    def propagate(self, c: Client, cmd, argv) -> None:
-        """The propagation seam: hand a write (as it must be replayed) to AOF/replicas."""
-        items = c.propagate_argv
-        c.propagate_argv = None
-        if not self.propagation_subscribers:
-            return
-        if items is None:
-            if argv is None:
-                return
-            items = [argv]
-        batch = self.prop_batch
-        if batch is not None:
-            batch.append((c.db.id, items))
-            return
-        for sub in self.propagation_subscribers:
-            sub(c, c.db.id, items, c.keyspace)
 
     prop_batch = None
 

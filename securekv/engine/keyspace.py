@@ -349,18 +349,13 @@ class Keyspace:
             if batch is not None:
                 batch.append((db.id, [argv]))
                 return
-            pend = getattr(server, "expired_pending", None)
-            if pend is None:
-                for sub in server.propagation_subscribers:
-                    sub(None, db.id, [argv], self)
-            else:
-                pend.append((self, db.id, argv))
+            server.expired_pending.append((self, db.id, argv))
 
     def flush_expired(self) -> None:
         """Propagate the keys expired outside any command (the active cycle),
         each on its own, as Redis."""
         server = self.server
-        pend = getattr(server, "expired_pending", None)
+        pend = server.expired_pending
         if not pend:
             return
         ops = pend[:]

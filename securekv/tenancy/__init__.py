@@ -45,7 +45,7 @@ exactly Redis's.
   `TENANT USE <name>` when the stream's current tenant changes (and the SELECT
   that follows is relative to that tenant); `TENANT USE default` goes back.
   The propagation seam needs the keyspace of the write for this: writes from
-  clients carry it (`c.keyspace`); expiry (`server.key_expired(ks, ...)`) and
+  clients carry it (`c.keyspace`); expiry (`Keyspace.on_expired`) and
   eviction (`evict.evict_one`) currently pass no client and must pass the
   tenant's keyspace too.
 """
