@@ -336,3 +336,20 @@ def block_on(conn: RawConn, info: RawConn, args: list, timeout: float = 5.0) -> 
             return calls
         assert time.monotonic() < deadline, f"{args} did not block"
         time.sleep(0.002)
+
+
+def plain_value(r, key, t: str):
+    """A non-stream key's value, comparable across servers (redis-py client r,
+    t its TYPE): string and list as read, hash items and set members sorted,
+    zset members with scores in order. Streams are compared by each caller."""
+    if t == "string":
+        return r.get(key)
+    if t == "list":
+        return r.lrange(key, 0, -1)
+    if t == "hash":
+        return sorted(r.hgetall(key).items())
+    if t == "set":
+        return sorted(r.smembers(key))
+    if t == "zset":
+        return r.zrange(key, 0, -1, withscores=True)
+    raise ValueError(t)

@@ -47,7 +47,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from helpers import (RawConn, ServerProcess, block_on, bulk, encode_command,  # noqa: E402
-                     info_fields, parse_script, raw_blocked_clients, redis_server_available)
+                     info_fields, parse_script, plain_value, raw_blocked_clients,
+                     redis_server_available)
 from parity_scripts import WRITES  # noqa: E402
 
 TOLERANCE_MS = 5000
@@ -424,16 +425,8 @@ def dataset(port: int, ndb: int = 16) -> dict:
         r = redis.Redis(port=port, db=dbi)
         for k in sorted(r.keys("*")):
             t = r.type(k).decode()
-            if t == "string":
-                v = r.get(k)
-            elif t == "list":
-                v = r.lrange(k, 0, -1)
-            elif t == "hash":
-                v = sorted(r.hgetall(k).items())
-            elif t == "set":
-                v = sorted(r.smembers(k))
-            elif t == "zset":
-                v = r.zrange(k, 0, -1, withscores=True)
+            if t != "stream":
+                v = plain_value(r, k, t)
             else:
                 info = _pairs(r.execute_command("XINFO", "STREAM", k))
                 groups = []

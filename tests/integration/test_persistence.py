@@ -14,7 +14,7 @@ import time
 import pytest
 import redis
 
-from helpers import ServerProcess, redis_server_available
+from helpers import ServerProcess, plain_value, redis_server_available
 
 needs_redis = pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
 
@@ -89,16 +89,8 @@ def walk(port: int, ndb: int = 16, **kw) -> dict:
         r = redis.Redis(port=port, db=dbi, **kw)
         for k in sorted(r.keys("*")):
             t = r.type(k).decode()
-            if t == "string":
-                v = r.get(k)
-            elif t == "list":
-                v = r.lrange(k, 0, -1)
-            elif t == "hash":
-                v = sorted(r.hgetall(k).items())
-            elif t == "set":
-                v = sorted(r.smembers(k))
-            elif t == "zset":
-                v = r.zrange(k, 0, -1, withscores=True)
+            if t != "stream":
+                v = plain_value(r, k, t)
             else:
                 v = [r.xrange(k), r.execute_command("XINFO", "STREAM", k, "FULL")]
             out[(dbi, k)] = (t, v, r.execute_command("PEXPIRETIME", k), r.object("encoding", k))
