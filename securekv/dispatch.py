@@ -25,7 +25,7 @@ import time
 
 from securekv.commands.table import COMMANDS
 from securekv.errors import CommandError
-from securekv.net.resp import Status, encode
+from securekv.net.resp import _BULK_HDR, Status, encode
 
 BLOCKED = object()      # a handler's reply when the client now waits (BLPOP ...)
 GATE_ACL_ONLY = 2       # c.gated: only the user's ACL restrictions need checking
@@ -142,6 +142,8 @@ def make_executor(server):
     lower_get = COMMANDS.get
     perf_ns = _perf_ns
     null2, null3 = b"$-1\r\n", b"_\r\n"
+    bulk_hdr = _BULK_HDR
+    small_ints = [b":%d\r\n" % i for i in range(1024)]
     pend = server.expired_pending       # keys expired during a command (Keyspace.on_expired)
 
     def execute(c, argv, cmd=None):
@@ -195,16 +197,19 @@ def make_executor(server):
         else:
             t = type(r)
             if t is bytes:
-                if len(r) < 16384:
-                    out.append(b"$%d\r\n%s\r\n" % (len(r), r))
+                n = len(r)
+                if n < 256:             # a table header and two concatenations: cheaper than %
+                    out.append(bulk_hdr[n] + r + b"\r\n")
+                elif n < 16384:
+                    out.append(b"$%d\r\n%s\r\n" % (n, r))
                 else:
-                    out.append(b"$%d\r\n" % len(r))
+                    out.append(b"$%d\r\n" % n)
                     out.append(r)
                     out.append(b"\r\n")
             elif t is Status:
                 out.append(r._enc)
             elif t is int:
-                out.append(b":%d\r\n" % r)
+                out.append(small_ints[r] if 0 <= r < 1024 else b":%d\r\n" % r)
             elif r is None:
                 out.append(null3 if c.resp3 else null2)
             elif r is BLOCKED or r is NO_REPLY:
