@@ -161,6 +161,7 @@ def make_executor(server):
             arity = cmd.arity
             n = len(argv)
             if (arity > 0 and arity != n) or n < -arity:
+                c.last_cmd = cmd        # CLIENT LIST's cmd=: Redis sets it before checking
                 if c.multi is not None:
                     c.multi_error = True
                 return error_reply(c, f"ERR wrong number of arguments for '{cmd.name}' command",
@@ -248,6 +249,7 @@ def make_executor(server):
         return execute(c, argv, cmd)
 
     def reject_unknown(c, argv):
+        c.last_cmd = "NULL"             # CLIENT LIST's cmd=NULL, as Redis's lookup left it
         if c.multi is not None:
             c.multi_error = True
         return error_reply(c, unknown_command_error(argv))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import errno
+import itertools
 import os
 import signal
 import socket
@@ -170,8 +171,12 @@ class Server:
             self.slowlog_threshold = slow
 
     def apply_slowlog_max_len(self, v):
-        if self.slowlog.maxlen != v:
-            self.slowlog = collections.deque(self.slowlog, maxlen=v)
+        if self.slowlog.maxlen != v:    # the newest entries stay (at the left)
+            self.slowlog = collections.deque(itertools.islice(self.slowlog, v), maxlen=v)
+        reg = getattr(self, "tenants", None)
+        for t in (reg.tenants.values() if reg is not None else ()):
+            if t.slowlog.maxlen != v:   # tenants' own slow logs
+                t.slowlog = collections.deque(itertools.islice(t.slowlog, v), maxlen=v)
 
     def apply_hz(self, v):
         self.hz = min(max(v, 1), 500)
@@ -400,71 +405,64 @@ class Server:
                       or self.audit_gate is not None)
 
     def gate(self, c: Client, cmd, argv) -> bool:
-        """The checks between arity and call, in Redis's order. False: rejected/queued."""
+        """The checks between arity and call, in Redis's order. False: rejected/queued.
+        A rejected or queued command is still the client's last command (CLIENT
+        LIST's cmd=: Redis sets it before these checks); one that runs sets it in
+        dispatch."""
         if "protected" in cmd.flags and self.protected_error is not None:
             err = self.protected_error(c, cmd)      # DEBUG and enable-debug-command
             if err is not None:
-                error_reply(c, err, cmd, rejected=True)
-                if c.multi is not None:
-                    c.multi_error = True
-                return False
+                return self._reject(c, cmd, err)
         if not c.authenticated and not cmd.no_auth:
-            error_reply(c, "NOAUTH Authentication required.", cmd, rejected=True)
-            if c.multi is not None:
-                c.multi_error = True
-            return False
+            return self._reject(c, cmd, "NOAUTH Authentication required.")
         if c.multi is not None and cmd.has("no_multi"):
-            error_reply(c, "ERR Command not allowed inside a transaction", cmd, rejected=True)
-            c.multi_error = True
-            return False
+            return self._reject(c, cmd, "ERR Command not allowed inside a transaction")
         if self.audit_gate is not None:
             err = self.audit_gate(c, cmd, argv)     # audit-on-failure fail-closed
             if err is not None:
-                error_reply(c, err, cmd, rejected=True)
-                if c.multi is not None:
-                    c.multi_error = True
-                return False
+                return self._reject(c, cmd, err)
         if self.acl_check is not None:
             err = self.acl_check(c, cmd, argv)
             if err is not None:
-                error_reply(c, err, cmd, rejected=True)
-                if c.multi is not None:
-                    c.multi_error = True
-                return False
+                return self._reject(c, cmd, err)
         if self.oom_check is not None:
             # Every command may evict (performEvictions); oom_check returns an error
             # only where Redis refuses: denyoom, queueing inside MULTI, an EXEC
             # with denyoom commands queued.
             err = self.oom_check(c, cmd, argv)
             if err is not None:
-                error_reply(c, err, cmd, rejected=True)
-                if c.multi is not None:
-                    c.multi_error = True
-                return False
+                return self._reject(c, cmd, err)
         if self.write_check is not None and (cmd.is_write or cmd.name == "ping"):
             err = self.write_check(c, cmd)          # -MISCONF (persistence errors)
             if err is not None:
-                error_reply(c, err, cmd, rejected=True)
-                if c.multi is not None:
-                    c.multi_error = True
-                return False
+                return self._reject(c, cmd, err)
         if c.monitor and (cmd.is_write or cmd.is_readonly or cmd.has("may_replicate")):
-            error_reply(c, "ERR Replica can't interact with the keyspace", cmd, rejected=True)
-            return False
+            return self._reject(c, cmd, "ERR Replica can't interact with the keyspace", False)
         if (c.resp == 2 and (c.subscriptions or c.psubscriptions or c.ssubscriptions)
                 and not cmd.pubsub_ok):
-            error_reply(c, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
-                        "PING / QUIT / RESET are allowed in this context" % cmd.name, cmd,
-                        rejected=True)
-            return False
+            return self._reject(c, cmd, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / "
+                                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+                                "context" % cmd.name, False)
         # CLIENT PAUSE defers before MULTI queueing, as processCommand does.
         if self.paused_until and self.pause_blocks(c, cmd, argv):
+            c.last_cmd = cmd
             return False
         if c.multi is not None and not cmd.multi_exempt:
+            c.last_cmd = cmd
             c.multi.append((cmd, argv))
             c.out.append(b"+QUEUED\r\n")
             return False
         return True
+
+    @staticmethod
+    def _reject(c: Client, cmd, err: str, flag_multi: bool = True) -> bool:
+        """gate: reject cmd with err (a rejected call; inside MULTI, with
+        `flag_multi`, the transaction will abort)."""
+        c.last_cmd = cmd
+        error_reply(c, err, cmd, rejected=True)
+        if flag_multi and c.multi is not None:
+            c.multi_error = True
+        return False
 
     def serve_blocked(self) -> None:
         if not self.serving_blocked:
@@ -544,6 +542,10 @@ class Server:
             self.latency_add_sample("fast-command" if cmd.is_fast else "command", dur // 1000,
                                     None if c.tenant is None else c.tenant.latency_events)
         if cmd.has("skip_slowlog") or not 0 <= self.slowlog_log_slower_than <= dur:
+            return
+        st = c.block_state
+        if st is not None:          # it just blocked: logged when served (blocking.unblock)
+            st.slow = (cmd, argv, dur)
             return
         args = self.redacted_argv(cmd, argv)
         shown = []

@@ -6,6 +6,13 @@ clientCommand in networking.c).
   renderer is `server.client_info_hook`, so log lines describe clients alike.
   Memory fields are estimates of securekv's own buffers (qbuf: request bytes
   buffered; omem: reply bytes not yet sent), not Redis's allocator numbers.
+  cmd= is the client's last command as Redis's c->lastcmd: set for rejected
+  (arity, NOAUTH, NOPERM ...), queued and CLIENT PAUSE-deferred commands too,
+  NULL after an unknown (sub)command, `exec` during and after EXEC (which
+  also shows flags=x multi=<queued> while it runs). events=r unless the
+  client is closing or securekv stopped reading it for backpressure (Redis
+  keeps reading blocked and paused clients, and so shows r).
+  tests/integration/test_introspection_parity.py compares all this with Redis.
 * CLIENT PAUSE defers commands with `server.pause_blocks` (called by the
   dispatch gate before MULTI queueing, as processCommand): the request goes
   back to the front of the client's `pending` queue and the client stops
@@ -73,7 +80,7 @@ def _flags(c) -> str:
         f += "M"
     if c.subscriptions or c.psubscriptions or c.ssubscriptions:
         f += "P"
-    if c.multi is not None:
+    if c.multi is not None or c.in_exec:
         f += "x"
     if c.blocked:
         f += "b"
@@ -111,9 +118,11 @@ def client_info_line(c, argv=None) -> str:
     omem = t.get_write_buffer_size() if t is not None and not c.closing else 0
     obl = sum(len(x) for x in c.out)
     cmd = c.last_cmd
-    cmdname = cmd if isinstance(cmd, str) else cmd.name
-    events = "" if c.closing else ("r" if not c.reading_paused and not c.write_paused else "") + \
-        ("w" if omem else "")
+    cmdname = "exec" if c.in_exec else cmd if isinstance(cmd, str) else cmd.name
+    # r: Redis keeps reading a client's requests while it is blocked or paused; securekv
+    # stops reading only on backpressure (write_paused), which it shows.
+    events = "" if c.closing else ("" if c.write_paused else "r") + ("w" if omem else "")
+    multi = len(c.multi) if c.multi is not None else c.in_exec or -1
     sub = len(c.subscriptions) if c.subscriptions else 0
     psub = len(c.psubscriptions) if c.psubscriptions else 0
     ssub = len(c.ssubscriptions) if c.ssubscriptions else 0
@@ -122,7 +131,7 @@ def client_info_line(c, argv=None) -> str:
             f"name={to_str(c.name)} age={max(0, now - int(c.created))} "
             f"idle={max(0, now - int(c.last_interaction))} flags={_flags(c)} db={c.db.id} "
             f"sub={sub} psub={psub} ssub={ssub} "
-            f"multi={len(c.multi) if c.multi is not None else -1} qbuf={qbuf} qbuf-free=0 "
+            f"multi={multi} qbuf={qbuf} qbuf-free=0 "
             f"argv-mem={sum(map(len, argv)) if argv else 0} multi-mem={multi_mem} rbs=16384 rbp=0 obl={obl} "
             f"oll=0 omem={omem} tot-mem={tot} events={events} cmd={cmdname} "
             f"user={_user_name(c)} redir=-1 resp={c.resp}")
@@ -499,6 +508,10 @@ def client_unblock(c, argv):
     st = x.block_state if x is not None else None
     if st is None:          # not blocked, or only deferred by CLIENT PAUSE
         return 0
+    if st.slow is not None:
+        # Redis 7.0.15 slow-logs the unblocked call with an empty argv (its argv is
+        # gone by then): so does securekv, for tools that compare the two.
+        st.slow = (st.slow[0], [], st.slow[2])
     # Statistics as Redis 7.0's clientCommand: updateStatsOnUnblock(target, 0, 0, 1)
     # counts the target's command failed whatever the reason (TIMEOUT included), and
     # the UNBLOCKED error, replied during this call, makes CLIENT UNBLOCK itself a

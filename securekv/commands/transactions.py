@@ -84,6 +84,7 @@ def exec_(c, argv):
         discard_transaction(c)
         return NULL_ARRAY
     queued = c.multi
+    me = c.last_cmd
     c.multi = None
     unwatch_all(c)
     server = c.server
@@ -92,7 +93,9 @@ def exec_(c, argv):
     out.append(b"*%d\r\n" % len(queued))
     call = server.call
     acl_check = server.acl_check
-    c.in_exec = True
+    # While EXEC runs, CLIENT INFO/LIST show the client as Redis does: flags=x,
+    # multi=<queued count>, cmd=exec (client_info_line reads in_exec).
+    c.in_exec = len(queued)
     server.begin_transaction_propagation()
     try:
         for cmd, qargv in queued:
@@ -104,7 +107,8 @@ def exec_(c, argv):
                     continue
             call(c, cmd, qargv)
     finally:
-        c.in_exec = False
+        c.in_exec = 0
+        c.last_cmd = me                 # the queued commands set it; Redis's lastcmd stays exec
         server.end_transaction_propagation(c)
         c.propagate_argv = []           # the writes went above; EXEC itself never does
     from securekv.dispatch import NO_REPLY

@@ -34,7 +34,10 @@ NOT_READY = object()
 
 
 class BlockState:
-    __slots__ = ("db", "keys", "retry", "timeout_reply", "timer", "cmd")
+    # slow: (cmd, argv, usec) when the call that blocked was slow enough for the slow
+    # log; Redis 7.0 logs a blocked command when it is served (unblock), not when it
+    # blocks, times out or its client disconnects.
+    __slots__ = ("db", "keys", "retry", "timeout_reply", "timer", "cmd", "slow")
 
     def __init__(self, db, keys, retry, timeout_reply, cmd) -> None:
         self.db = db
@@ -43,6 +46,7 @@ class BlockState:
         self.timeout_reply = timeout_reply
         self.timer = None
         self.cmd = cmd
+        self.slow = None
 
 
 def parse_timeout(arg: bytes) -> float:
@@ -114,12 +118,15 @@ def _detach(c, st) -> None:
     c.server.blocked_clients -= 1
 
 
-def unblock(c, reply) -> None:
-    """Wake c with `reply` (a reply value, or a CommandError to send as an error)."""
+def unblock(c, reply, slowlog: bool = True) -> None:
+    """Wake c with `reply` (a reply value, or a CommandError to send as an error);
+    the blocked call goes to the slow log now if it was slow (`slowlog`)."""
     st = c.block_state
     if st is None:
         return
     _detach(c, st)
+    if st.slow is not None and slowlog:
+        c.server.slowlog_add(c, *st.slow)
     if isinstance(reply, CommandError):
         from securekv.dispatch import error_reply
         error_reply(c, reply.message, st.cmd)
@@ -132,7 +139,7 @@ def unblock(c, reply) -> None:
 def _timed_out(c, st) -> None:
     if c.block_state is st:
         st.timer = None
-        unblock(c, st.timeout_reply)
+        unblock(c, st.timeout_reply, slowlog=False)     # Redis 7.0.15 does not log it
 
 
 def disconnect(c) -> None:

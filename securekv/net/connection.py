@@ -124,7 +124,7 @@ class Client(asyncio.Protocol):
         self.out: list = []
         self.propagate_argv = None
         self.cur_cmd = None
-        self.in_exec = False
+        self.in_exec = 0              # while EXEC runs: how many commands it queued
         self.gated = False            # True while the dispatch gate must look at this client
 
     # -- asyncio.Protocol ---------------------------------------------------------
