@@ -598,35 +598,29 @@ def resp3_differences(ref_port: int, skv_port: int) -> list[str]:
 
 # -- tests ------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def servers():
-    with ServerProcess(kind="redis") as ref, ServerProcess() as skv:
-        yield ref, skv
-
-
 pytestmark = pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
 
 
-def test_client_list_and_info_match_redis(servers):
-    ref, skv = servers
+def test_client_list_and_info_match_redis(ref, server):
+    skv = server
     diffs = client_differences(ref.port, skv.port)
     assert diffs == [], "\n".join(diffs)
 
 
-def test_slowlog_matches_redis(servers):
-    ref, skv = servers
+def test_slowlog_matches_redis(ref, server):
+    skv = server
     diffs = slowlog_differences(ref.port, skv.port)
     assert diffs == [], "\n".join(diffs)
 
 
-def test_info_field_names_match_redis(servers):
-    ref, skv = servers
+def test_info_field_names_match_redis(ref, server):
+    skv = server
     diffs = info_differences(ref.port, skv.port)
     assert diffs == [], "\n".join(diffs)
 
 
-def test_resp3_reply_types_match_redis(servers):
-    ref, skv = servers
+def test_resp3_reply_types_match_redis(ref, server):
+    skv = server
     diffs = resp3_differences(ref.port, skv.port)
     assert diffs == [], "\n".join(diffs)
 

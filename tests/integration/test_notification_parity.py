@@ -603,16 +603,10 @@ def differences(ref_port: int, skv_port: int, flags: str, verbose: bool = False)
     return out
 
 
-@pytest.fixture(scope="module")
-def servers():
-    with ServerProcess(kind="redis") as ref, ServerProcess() as skv:
-        yield ref, skv
-
-
 @pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
 @pytest.mark.parametrize("flags", ["KEA", "KEAmn"])
-def test_notifications_match_redis(servers, flags):
-    ref, skv = servers
+def test_notifications_match_redis(ref, server, flags):
+    skv = server
     diffs = differences(ref.port, skv.port, flags)
     assert diffs == [], "\n".join(diffs)
 
