@@ -89,7 +89,9 @@ def dump(c, argv):
     v = c.db.lookup_read(argv[1])
     if v is None:
         return None
-    return rdb.dump_payload(v, c.server.config["rdbcompression"])
+    cfg = c.server.config
+    return rdb.dump_payload(v, cfg["rdbcompression"], cfg["list-max-listpack-size"],
+                            cfg["list-compress-depth"])
 
 
 @command('restore', -4, 'write denyoom', '@keyspace @dangerous',

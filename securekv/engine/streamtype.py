@@ -11,10 +11,12 @@ Approximate trimming (`~`) removes whole nodes only, and XINFO reports the
 node count as radix-tree-keys, so the node boundaries are modelled here too:
 `node_first` (the master ID of each node), `node_live` (entries not deleted),
 `node_total` (entries ever appended to the node), `node_last` (the last ID
-appended) and `node_bytes` (an estimate of the listpack size). Listpack sizes
-are estimated, not computed byte for byte: streams whose entries are large
-enough to split nodes by bytes rather than by count may get node boundaries
-slightly different from Redis's.
+appended) and `node_bytes` (the exact listpack size of the node's entries,
+deleted ones included, less its header, end byte and the master entry's
+live and deleted counts), with `tail_fields`, the master fields of the last
+node (None when unknown), so XADD splits nodes by bytes exactly as
+streamAppendItem does (lp_bytes + the new fields' and values' lengths >=
+stream-node-max-bytes).
 
 Consumer groups: a group has `last_id`, `entries_read` (-1 when unknown), a
 PEL (SortedDict id -> NACK) and consumers (dict name -> Consumer, each with
@@ -27,6 +29,8 @@ from bisect import bisect_left, bisect_right
 
 from sortedcontainers import SortedDict
 
+from securekv.net.resp import _strict_int
+
 SEQ_MASK = (1 << 64) - 1
 MAX_ID = (1 << 128) - 1
 INVALID_ENTRIES_READ = -1
@@ -35,6 +39,43 @@ INVALID_ENTRIES_READ = -1
 ENTRY_OVERHEAD = 176       # the flat list object (+GC header), the int ID, ids/vals slots
 ELEMENT_OVERHEAD = 41      # per field/value: a bytes header (33) + pymalloc rounding
 NACK_OVERHEAD = 120
+
+
+LP_MAX = 1 << 30            # STREAM_LISTPACK_MAX_SIZE
+
+
+def lp_int_size(v: int) -> int:
+    """Bytes of a listpack integer entry (with its backlen)."""
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def lp_size(s) -> int:
+    """Bytes of the listpack entry lpAppend makes of s (bytes or int)."""
+    if type(s) is int:
+        return lp_int_size(s)
+    n = len(s)
+    if 0 < n <= 20:
+        v = _strict_int(s)
+        if v is not None:
+            return lp_int_size(v)
+    if n < 64:
+        return n + 2
+    if n < 4096:
+        h = n + 2
+    else:
+        h = n + 5
+    return h + (1 if h <= 127 else 2 if h < 16383 else 3 if h < 2097151 else
+                4 if h < 268435455 else 5)
 
 
 def fmt_id(i: int) -> bytes:
@@ -91,7 +132,8 @@ class Group:
 class Stream:
     type_name = b"stream"
     __slots__ = ("ids", "vals", "last_id", "max_deleted", "entries_added", "groups",
-                 "node_first", "node_live", "node_total", "node_last", "node_bytes", "mem")
+                 "node_first", "node_live", "node_total", "node_last", "node_bytes", "mem",
+                 "tail_fields")
 
     def __init__(self) -> None:
         self.ids: list = []
@@ -105,6 +147,7 @@ class Stream:
         self.node_total: list = []
         self.node_last: list = []
         self.node_bytes: list = []
+        self.tail_fields = None
         self.mem = 200
 
     def encoding(self) -> bytes:
@@ -125,6 +168,7 @@ class Stream:
         s.node_total = list(self.node_total)
         s.node_last = list(self.node_last)
         s.node_bytes = list(self.node_bytes)
+        s.tail_fields = self.tail_fields
         for name, g in self.groups.items():
             ng = Group(g.last_id, g.entries_read)
             for cname, cons in g.consumers.items():
@@ -177,21 +221,44 @@ class Stream:
         if size is None:
             size = _flat_size(flat)
         n = len(flat)
-        ebytes = size + 2 * n + 6
+        fields = flat[0::2]
         total = self.node_total
         nbytes = self.node_bytes
-        if total and (not node_max_bytes or nbytes[-1] + size < node_max_bytes) \
-                and (not node_max_entries or total[-1] < node_max_entries):
-            self.node_live[-1] += 1
-            total[-1] += 1
-            self.node_last[-1] = i
-            nbytes[-1] += ebytes
-        else:
+        new_node = not total
+        if total:
+            live = self.node_live[-1]
+            lp_bytes = 7 + lp_int_size(live) + lp_int_size(total[-1] - live) + nbytes[-1]
+            maxb = node_max_bytes if 0 < node_max_bytes <= LP_MAX else LP_MAX
+            new_node = lp_bytes + size >= maxb or \
+                bool(node_max_entries and total[-1] >= node_max_entries)
+        if new_node:
             self.node_first.append(i)
             self.node_live.append(1)
             total.append(1)
             self.node_last.append(i)
-            nbytes.append(16 + ebytes + size // 2)   # the master entry repeats the fields
+            self.tail_fields = fields
+            # master: nfields, the fields, 0; the entry: flag, 0, 0, values, lp-count
+            nbytes.append(lp_int_size(n // 2) + sum(map(lp_size, fields)) + 2
+                          + 6 + sum(map(lp_size, flat[1::2])) + lp_int_size(n // 2 + 3))
+        else:
+            master = self.node_first[-1]
+            mf = self.tail_fields
+            if mf is None:      # unknown (loaded, or the tail node was dropped)
+                k = bisect_left(self.ids, master)
+                mf = self.tail_fields = self.vals[k][0::2] if k < len(self.ids) else []
+            dms = (i >> 64) - (master >> 64)
+            dseq = ((i & SEQ_MASK) - (master & SEQ_MASK)) & SEQ_MASK
+            if dseq >= 1 << 63:
+                dseq -= 1 << 64
+            eb = 2 + lp_int_size(dms) + lp_int_size(dseq)
+            if list(fields) == list(mf):
+                eb += sum(map(lp_size, flat[1::2])) + lp_int_size(n // 2 + 3)
+            else:
+                eb += lp_int_size(n // 2) + sum(map(lp_size, flat)) + lp_int_size(n + 4)
+            self.node_live[-1] += 1
+            total[-1] += 1
+            self.node_last[-1] = i
+            nbytes[-1] += eb
         self.ids.append(i)
         self.vals.append(flat)
         self.last_id = i
@@ -201,6 +268,8 @@ class Stream:
         return delta
 
     def _drop_node(self, n: int) -> None:
+        if n == len(self.node_first) - 1:
+            self.tail_fields = None
         del self.node_first[n]
         del self.node_live[n]
         del self.node_total[n]

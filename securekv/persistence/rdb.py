@@ -38,7 +38,7 @@ from securekv.engine.listtype import ListValue
 from securekv.engine.memory import estimate
 from securekv.engine.settype import SetValue
 from securekv.engine.streamtype import (ELEMENT_OVERHEAD, ENTRY_OVERHEAD, NACK, Consumer, Group,
-                                        Stream)
+                                        Stream, lp_size)
 from securekv.engine.zsettype import ZSetValue, zset_from_pairs
 from securekv.persistence import encoding as enc
 from securekv.persistence.encoding import FormatError, crc64, put_len, put_string
@@ -117,26 +117,38 @@ def d2string(v: float) -> bytes:
     return b"%.17g" % v
 
 
-def _list_size_limit(fill: int) -> tuple[int, int]:
-    """(max bytes, max entries) of one quicklist node for list-max-listpack-size."""
-    if fill < 0:
-        return (4096 << min(-fill - 1, 4)), 1 << 30
-    return 8192, max(fill, 1)
+def _node_allows_insert(fill: int, node_sz: int, count: int, sz: int) -> bool:
+    """quicklist.c's _quicklistNodeAllowInsert (7.0.15): may an element of sz
+    bytes (its string length) join a node whose listpack is node_sz bytes long?
+    The size estimate is node_sz + sz + SIZE_ESTIMATE_OVERHEAD (8)."""
+    new_sz = node_sz + sz + 8
+    if fill < 0:        # a size limit: 4 KiB .. 64 KiB (fill below -5 is -5)
+        return new_sz <= 4096 << min(-fill - 1, 4)
+    return new_sz <= 8192 and count + 1 <= max(fill, 1)
 
 
-def _put_list(out: bytearray, v, compress: bool, fill: int) -> None:
-    maxbytes, maxcount = _list_size_limit(fill)
+MIN_COMPRESS_BYTES = 48     # quicklist.c: nodes smaller are never compressed
+MIN_COMPRESS_IMPROVE = 8    # ... nor those LZF would shrink by less than this
+
+
+def _put_list(out: bytearray, v, compress: bool, fill: int, depth: int = 0) -> None:
+    """A quicklist as Redis lays out one built by RPUSH: nodes filled front to
+    back under list-max-listpack-size (fill). With list-compress-depth (depth),
+    Redis keeps interior nodes LZF-compressed in memory and writes them so even
+    when rdbcompression (compress) is off."""
     nodes = []              # (container, payload)
     body = None
     count = 0
     for item in v:
-        if len(item) >= PACKED_THRESHOLD:
+        n = len(item)
+        if n >= PACKED_THRESHOLD:
             if body is not None:
                 nodes.append((QUICKLIST_NODE_PACKED, enc.lp_finish(body, count)))
                 body = None
             nodes.append((QUICKLIST_NODE_PLAIN, bytes(item)))
             continue
-        if body is not None and (count >= maxcount or len(body) + len(item) + 11 > maxbytes):
+        # len(body) + 1: the listpack's size with its end byte (node->sz)
+        if body is not None and not _node_allows_insert(fill, len(body) + 1, count, n):
             nodes.append((QUICKLIST_NODE_PACKED, enc.lp_finish(body, count)))
             body = None
         if body is None:
@@ -147,8 +159,17 @@ def _put_list(out: bytearray, v, compress: bool, fill: int) -> None:
     if body is not None:
         nodes.append((QUICKLIST_NODE_PACKED, enc.lp_finish(body, count)))
     put_len(out, len(nodes))
-    for container, payload in nodes:
+    inner = range(depth, len(nodes) - depth) if depth > 0 and not compress \
+        and len(nodes) > 2 * depth else range(0)
+    for k, (container, payload) in enumerate(nodes):
         put_len(out, container)
+        if k in inner and len(payload) >= MIN_COMPRESS_BYTES:
+            # __quicklistCompressNode: an output buffer of node->sz bytes
+            # (python-lzf allows max_len + 1), kept if it saves enough.
+            c = enc.lzf.compress(payload, len(payload) - 1)
+            if c is not None and len(c) + MIN_COMPRESS_IMPROVE < len(payload):
+                enc.put_lzf_blob(out, c, len(payload))
+                continue
         put_string(out, payload, compress)
 
 
@@ -245,7 +266,7 @@ def _put_stream(out: bytearray, s: Stream, compress: bool) -> None:
                 out += i.to_bytes(16, "big")
 
 
-def put_value(out: bytearray, v, compress: bool, fill: int = -2) -> None:
+def put_value(out: bytearray, v, compress: bool, fill: int = -2, depth: int = 0) -> None:
     """The type byte and the serialized object (rdbSaveObjectType + rdbSaveObject)."""
     t = type(v)
     if t is bytes or t is bytearray:
@@ -253,7 +274,7 @@ def put_value(out: bytearray, v, compress: bool, fill: int = -2) -> None:
         put_string(out, v, compress)
     elif t is ListValue:
         out.append(T_LIST_QUICKLIST_2)
-        _put_list(out, v, compress, fill)
+        _put_list(out, v, compress, fill, depth)
     elif t is HashValue:
         if v.ht:
             out.append(T_HASH)
@@ -299,10 +320,11 @@ def put_value(out: bytearray, v, compress: bool, fill: int = -2) -> None:
         raise TypeError(f"cannot serialize a {t.__name__}")
 
 
-def dump_payload(v, compress: bool = True) -> bytes:
-    """DUMP's payload: the object, the RDB version (2 bytes LE), CRC64 (8 bytes LE)."""
+def dump_payload(v, compress: bool = True, fill: int = -2, depth: int = 0) -> bytes:
+    """DUMP's payload: the object, the RDB version (2 bytes LE), CRC64 (8 bytes LE).
+    fill, depth: list-max-listpack-size and list-compress-depth (quicklist nodes)."""
     out = bytearray()
-    put_value(out, v, compress)
+    put_value(out, v, compress, fill, depth)
     out += bytes((RDB_VERSION, 0))
     out += _u64.pack(crc64(bytes(out)))
     return bytes(out)
@@ -318,7 +340,8 @@ TENANT_AUX = b"securekv-tenant"
 
 
 def write_rdb(f, dbs, *, compress: bool = True, checksum: bool = True, aof_base: bool = False,
-              used_mem: int = 0, functions=(), fill: int = -2, aux=(), tenants=()) -> int:
+              used_mem: int = 0, functions=(), fill: int = -2, aux=(), tenants=(),
+              depth: int = 0) -> int:
     """Write a whole RDB file to the binary file object f; returns the bytes
     written. `dbs` is a sequence of Database (or objects with `data`/`expires`).
     `tenants`: (name, option words, dbs) of each tenant other than `default`,
@@ -372,7 +395,7 @@ def write_rdb(f, dbs, *, compress: bool = True, checksum: bool = True, aof_base:
                 else:
                     # put_value writes the type byte first: the key goes between.
                     tmp = bytearray()
-                    put_value(tmp, v, compress, fill)
+                    put_value(tmp, v, compress, fill, depth)
                     out.append(tmp[0])
                     put_string(out, key, compress)
                     out.extend(memoryview(tmp)[1:])
@@ -709,7 +732,8 @@ def _load_stream(r: Reader, t: int, start: int) -> Stream:
             s.node_live.append(live)
             s.node_total.append(live + deleted)
             s.node_last.append(last)
-            s.node_bytes.append(len(items) * 3)
+            s.node_bytes.append(sum(map(lp_size, items[2:])))
+            s.tail_fields = mfields
     length = r.length()
     if length != len(ids):
         r.fail("Stream length inconsistent with its entries", start)

@@ -138,6 +138,7 @@ class Snapshots:
         return dict(compress=cfg["rdbcompression"], checksum=cfg["rdbchecksum"],
                     used_mem=self._used_mem(), functions=list(self.functions),
                     fill=cfg.values.get("list-max-listpack-size", -2),
+                    depth=cfg.values.get("list-compress-depth", 0),
                     tenants=tenant_sections(self.server))
 
     def _used_mem(self) -> int:
