@@ -25,7 +25,7 @@ from __future__ import annotations
 ENTRY_OVERHEAD = 2 * 33 + 40      # two bytes headers and the dict slot
 HASH_OVERHEAD = 232
 
-DEFAULT_MAX_ENTRIES = 128         # hash-max-listpack-entries
+DEFAULT_MAX_ENTRIES = 512         # hash-max-listpack-entries (Redis 7.0.15 default)
 DEFAULT_MAX_VALUE = 64            # hash-max-listpack-value
 
 
