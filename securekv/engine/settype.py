@@ -39,12 +39,13 @@ def set_max_intset_entries(server) -> int:
 
 
 class SetValue(set):
-    __slots__ = ("intset", "mem", "_arr", "_pos")
+    __slots__ = ("intset", "width", "mem", "_arr", "_pos")
     type_name = b"set"
 
     def __init__(self, members=()) -> None:
         super().__init__()
         self.intset = True
+        self.width = 2          # bytes per intset integer: it widens, never narrows (intset.c)
         self.mem = _sizeof(self) + GC_HEADER
         self._arr = None
         self._pos = None
@@ -66,8 +67,12 @@ class SetValue(set):
                 continue
             if type(m) is not bytes:
                 m = bytes(m)
-            if intset and _strict_int(m) is None:
-                intset = False
+            if intset:
+                v = _strict_int(m)
+                if v is None:
+                    intset = False
+                elif len(m) > 4:
+                    self._widen(v)
             add(m)
             grow += len(m) + MEMBER_OVERHEAD
             if arr is not None:
@@ -92,9 +97,19 @@ class SetValue(set):
             self._pos[m] = len(arr)
             arr.append(m)
             self.mem += INDEX_OVERHEAD
-        if self.intset and (_strict_int(m) is None or len(self) > max_intset):
-            self.intset = False
+        if self.intset:
+            v = _strict_int(m)
+            if v is None or len(self) > max_intset:
+                self.intset = False
+            elif len(m) > 4:
+                self._widen(v)
         return True
+
+    def _widen(self, v: int) -> None:
+        """intsetUpgradeAndAdd: the encoding grows to hold v (never shrinks)."""
+        w = 2 if -32768 <= v <= 32767 else 4 if -2147483648 <= v <= 2147483647 else 8
+        if w > self.width:
+            self.width = w
 
     def remove_one(self, m: bytes) -> bool:
         if m in self:
@@ -145,6 +160,7 @@ class SetValue(set):
         new = SetValue()
         set.update(new, self)
         new.intset = self.intset
+        new.width = self.width
         new.mem = self.mem - _sizeof(self) + _sizeof(new)
         if self._arr is not None:
             new.mem -= INDEX_OVERHEAD * len(self._arr)

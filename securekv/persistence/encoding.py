@@ -317,16 +317,22 @@ def lp_decode(blob: bytes, as_int: bool = False) -> list:
 
 # -- intset ---------------------------------------------------------------------------------
 
-def intset_build(values) -> bytes:
-    """An intset of the given ints (sorted here), in the smallest width."""
+def intset_build(values, min_width: int = 2) -> bytes:
+    """An intset of the given ints (sorted here), in the smallest width that holds
+    them and is at least min_width (an intset never narrows after removals)."""
     vs = sorted(values)
-    if not vs or (vs[0] >= -32768 and vs[-1] <= 32767):
+    if min_width <= 2 and (not vs or (vs[0] >= -32768 and vs[-1] <= 32767)):
         width, fmt = 2, "h"
-    elif vs[0] >= INT32_MIN and vs[-1] <= INT32_MAX:
+    elif min_width <= 4 and (not vs or (vs[0] >= INT32_MIN and vs[-1] <= INT32_MAX)):
         width, fmt = 4, "i"
     else:
         width, fmt = 8, "q"
     return _u32.pack(width) + _u32.pack(len(vs)) + struct.pack("<%d%s" % (len(vs), fmt), *vs)
+
+
+def intset_width(blob: bytes) -> int:
+    """The integer width of an intset blob (intset_decode checks it)."""
+    return _u32.unpack_from(blob, 0)[0] if len(blob) >= 4 else 2
 
 
 def intset_decode(blob: bytes) -> list:

@@ -292,7 +292,7 @@ def put_value(out: bytearray, v, compress: bool, fill: int = -2, depth: int = 0)
     elif t is SetValue:
         if v.intset:
             out.append(T_SET_INTSET)
-            put_string(out, enc.intset_build([int(m) for m in v]), compress)
+            put_string(out, enc.intset_build([int(m) for m in v], v.width), compress)
         else:
             out.append(T_SET)
             put_len(out, len(v))
@@ -578,6 +578,10 @@ def _make_hash(pairs, r: Reader, start: int, lim: Limits):
     return h
 
 
+def _intset_blob(blob: bytes) -> tuple[int, list]:
+    return enc.intset_width(blob), enc.intset_decode(blob)
+
+
 def _make_set(members, r: Reader, start: int, lim: Limits):
     s = SetValue()
     if s.add_many(members, lim.intset) != len(members):
@@ -634,8 +638,13 @@ def load_object(r: Reader, t: int, lim: Limits = DEFAULT_LIMITS):
         members = [r.string() for _ in range(n)]
         return _make_set(members, r, start, lim) if members else None
     if t == T_SET_INTSET:
-        members = r.blob(enc.intset_decode, "intset")
-        return _make_set(members, r, start, lim) if members else None
+        width, members = r.blob(_intset_blob, "intset")
+        if not members:
+            return None
+        s = _make_set(members, r, start, lim)
+        if s.intset and width > s.width:
+            s.width = width             # the payload's width: an intset never narrows
+        return s
     if t == T_HASH:
         n = r.length()
         pairs = [(r.string(), r.string()) for _ in range(n)]

@@ -485,11 +485,18 @@ def test_streams_groups(both, seed):
         both.b.delete(nk)
 
 
-@pytest.mark.xfail(strict=True, reason="known difference: securekv writes an intset in the "
-                   "smallest width of its current members; Redis's intset never narrows")
 def test_intset_width_after_removal(both):
     """An intset never narrows: after SREM of its only wide member Redis keeps the
-    wider encoding (4-byte integers here)."""
+    wider encoding (4-byte integers, then 8-byte), also through COPY, SMOVE and a
+    RESTORE of its own payload."""
     both("SADD", "w", 1, 2, 70000)
     both("SREM", "w", 70000)
     both.exact(b"w", "intset after SREM")
+    both("SADD", "w", 5000000000)
+    both("SREM", "w", 5000000000, 1)
+    both.exact(b"w", "intset after SREM of an 8-byte member")
+    both("COPY", "w", "w2")
+    both.exact(b"w2", "COPY of a widened intset")
+    both("SADD", "w3", 7)
+    both("SMOVE", "w", "w3", 2)
+    both.exact(b"w3", "SMOVE into a narrow intset")
