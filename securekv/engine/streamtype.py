@@ -64,7 +64,7 @@ def lp_size(s) -> int:
     if type(s) is int:
         return lp_int_size(s)
     n = len(s)
-    if 0 < n <= 20:
+    if 0 < n <= 20 and (48 <= s[0] <= 57 or s[0] == 45):   # a digit or '-': maybe an integer
         v = _strict_int(s)
         if v is not None:
             return lp_int_size(v)
@@ -221,17 +221,24 @@ class Stream:
         if size is None:
             size = _flat_size(flat)
         n = len(flat)
-        fields = flat[0::2]
         total = self.node_total
         nbytes = self.node_bytes
-        new_node = not total
-        if total:
-            live = self.node_live[-1]
-            lp_bytes = 7 + lp_int_size(live) + lp_int_size(total[-1] - live) + nbytes[-1]
+        if not total:
+            new_node = True
+        elif node_max_entries and total[-1] >= node_max_entries:
+            new_node = True
+        else:
+            nb = nbytes[-1]
             maxb = node_max_bytes if 0 < node_max_bytes <= LP_MAX else LP_MAX
-            new_node = lp_bytes + size >= maxb or \
-                bool(node_max_entries and total[-1] >= node_max_entries)
+            # lp_bytes = 7 + the master's live and deleted counts (<= 10 bytes
+            # each) + nb: computed exactly only when it could reach the limit
+            if nb + size + 27 < maxb:
+                new_node = False
+            else:
+                live = self.node_live[-1]
+                new_node = 7 + lp_int_size(live) + lp_int_size(total[-1] - live) + nb + size >= maxb
         if new_node:
+            fields = tuple(flat[0::2])
             self.node_first.append(i)
             self.node_live.append(1)
             total.append(1)
@@ -245,13 +252,24 @@ class Stream:
             mf = self.tail_fields
             if mf is None:      # unknown (loaded, or the tail node was dropped)
                 k = bisect_left(self.ids, master)
-                mf = self.tail_fields = self.vals[k][0::2] if k < len(self.ids) else []
+                mf = self.tail_fields = tuple(self.vals[k][0::2]) if k < len(self.ids) else ()
+            # the entry: flag, ms and seq deltas from the master ID, then values only
+            # (same fields as the master entry) or count, fields and values; lp-count
             dms = (i >> 64) - (master >> 64)
-            dseq = ((i & SEQ_MASK) - (master & SEQ_MASK)) & SEQ_MASK
-            if dseq >= 1 << 63:
-                dseq -= 1 << 64
-            eb = 2 + lp_int_size(dms) + lp_int_size(dseq)
-            if list(fields) == list(mf):
+            dseq = (i - master) & SEQ_MASK
+            eb = 4 if 0 <= dms <= 127 else 2 + lp_int_size(dms)
+            if dseq <= 127:
+                eb += 2
+            else:
+                eb += lp_int_size(dseq - (1 << 64) if dseq >= 1 << 63 else dseq)
+            if n == 2 and len(mf) == 1 and flat[0] == mf[0]:
+                v = flat[1]
+                k = len(v)
+                if k < 64 and not (k and (48 <= v[0] <= 57 or v[0] == 45)):
+                    eb += k + 4                     # a short string entry, lp-count 4
+                else:
+                    eb += lp_size(v) + 2
+            elif tuple(flat[0::2]) == mf:
                 eb += sum(map(lp_size, flat[1::2])) + lp_int_size(n // 2 + 3)
             else:
                 eb += lp_int_size(n // 2) + sum(map(lp_size, flat)) + lp_int_size(n + 4)

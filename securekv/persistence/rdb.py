@@ -742,7 +742,7 @@ def _load_stream(r: Reader, t: int, start: int) -> Stream:
             s.node_total.append(live + deleted)
             s.node_last.append(last)
             s.node_bytes.append(sum(map(lp_size, items[2:])))
-            s.tail_fields = mfields
+            s.tail_fields = tuple(mfields)
     length = r.length()
     if length != len(ids):
         r.fail("Stream length inconsistent with its entries", start)
