@@ -171,12 +171,10 @@ class Server:
             self.slowlog_threshold = slow
 
     def apply_slowlog_max_len(self, v):
-        if self.slowlog.maxlen != v:    # the newest entries stay (at the left)
-            self.slowlog = collections.deque(itertools.islice(self.slowlog, v), maxlen=v)
-        reg = getattr(self, "tenants", None)
-        for t in (reg.tenants.values() if reg is not None else ()):
-            if t.slowlog.maxlen != v:   # tenants' own slow logs
-                t.slowlog = collections.deque(itertools.islice(t.slowlog, v), maxlen=v)
+        reg = getattr(self, "tenants", None)        # tenants keep slow logs of their own
+        for owner in (self, *(reg.tenants.values() if reg is not None else ())):
+            if owner.slowlog.maxlen != v:   # the newest entries stay (at the left)
+                owner.slowlog = collections.deque(itertools.islice(owner.slowlog, v), maxlen=v)
 
     def apply_hz(self, v):
         self.hz = min(max(v, 1), 500)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 
-from securekv.commands.table import COMMANDS, container, subcommand
+from securekv.commands.table import container, subcommand
 from securekv.commands.util import help_reply, parse_int, subcommand_syntax_error, to_str
 from securekv.engine import blocking
 from securekv.errors import SYNTAX, CommandError
@@ -518,7 +518,7 @@ def client_unblock(c, argv):
     # failed call too (call() compares the error count before and after).
     if as_error:
         blocking.unblock(x, CommandError("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
-        c.stats.failed_calls[COMMANDS[b"client"].subcommands[b"unblock"].id] += 1
+        c.stats.failed_calls[c.last_cmd.id] += 1        # c.last_cmd: this CLIENT UNBLOCK
     else:
         blocking.unblock(x, st.timeout_reply)
         x.stats.failed_calls[st.cmd.id] += 1

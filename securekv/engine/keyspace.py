@@ -95,15 +95,6 @@ class Database:
                 return None
         return v
 
-    def _expired(self, key: bytes) -> bool:
-        """Expire key now if its time has come (lookup without the value): True
-        when it was deleted."""
-        when = self.expires.get(key)
-        if when is not None and when <= now_ms() and self.ks.expire_enabled():
-            self.expire_now(key)
-            return True
-        return False
-
     def lookup_read(self, key: bytes):
         """lookup() that also counts a keyspace hit or miss (Redis's lookupKeyRead)."""
         v = self.lookup(key)
@@ -153,7 +144,7 @@ class Database:
         """Store value under key (Redis's setKey): drops the TTL unless keepttl."""
         data = self.data
         old = data.get(key)
-        if old is not None and self.expires and self._expired(key):
+        if old is not None and self.expires and self.lookup(key) is None:
             old = None      # setKey's lookupKeyWrite: an expired key is deleted first
         if type(old) is bytes and type(value) is bytes:     # the common overwrite
             self.mem += len(value) - len(old)
@@ -185,8 +176,8 @@ class Database:
             key = argv[i]
             value = argv[i + 1]
             old = data.get(key)
-            if old is not None and expires and self._expired(key):
-                old = None
+            if old is not None and expires and self.lookup(key) is None:
+                old = None      # expired: deleted first, as set()
             if old is None:
                 mem += STRING_ENTRY + len(key) + len(value)
             elif type(old) is bytes:
