@@ -1460,11 +1460,6 @@ def argv_to_text(args: list[str]) -> str:
     return options
 
 
-def _quote(s: str) -> str:
-    """Quote an argument so split_args reads it back unchanged."""
-    return repr_str(s)
-
-
 def load(argv_paths: list[str], stdin_text: str | None = None) -> Config:
     """Build the startup configuration from redis-server style arguments:
     [config-file] [--directive value ...] (plus config text read from stdin)."""

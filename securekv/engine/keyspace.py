@@ -131,10 +131,6 @@ class Database:
     def exists(self, key: bytes) -> bool:
         return self.lookup(key) is not None
 
-    def ttl_ms(self, key: bytes) -> int:
-        """Absolute expire time in ms, or -1 when the key has no TTL."""
-        return self.expires.get(key, -1)
-
     def __len__(self) -> int:
         return len(self.data)
 

@@ -338,13 +338,6 @@ def _cfind(buf: bytearray, ch: int, pos: int) -> int:
     return i
 
 
-def _all_bulk(req: list) -> bool:
-    for a in req:
-        if type(a) is not bytes:
-            return False
-    return True
-
-
 # -- replies ---------------------------------------------------------------
 #
 # Handlers return plain values and the connection encodes them for its

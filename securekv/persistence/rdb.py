@@ -600,10 +600,6 @@ def _make_zset(pairs, r: Reader, start: int, lim: Limits):
     return zset_from_pairs(pairs, lim.zset)
 
 
-def _lp_score(x) -> float:
-    return float(x)
-
-
 def load_object(r: Reader, t: int, lim: Limits = DEFAULT_LIMITS):
     """rdbLoadObject: one value of RDB type t. Returns the value, or None for an
     empty collection (Redis skips those keys)."""
