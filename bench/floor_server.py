@@ -59,7 +59,10 @@ def _list(key):
 
 def lpush(a):
     v = _list(a[1])
-    v.extendleft(a[2:])
+    if len(a) == 3:
+        v.appendleft(a[2])
+    else:
+        v.extendleft(a[2:])
     return b":%d\r\n" % len(v)
 
 
@@ -84,7 +87,10 @@ def sadd(a):
     if v is None:
         v = STORE[a[1]] = set()
     n = len(v)
-    v.update(a[2:])
+    if len(a) == 3:
+        v.add(a[2])
+    else:
+        v.update(a[2:])
     return b":%d\r\n" % (len(v) - n)
 
 
@@ -93,8 +99,11 @@ def hset(a):
     if v is None:
         v = STORE[a[1]] = {}
     n = len(v)
-    it = iter(a[2:])
-    v.update(zip(it, it))
+    if len(a) == 4:
+        v[a[2]] = a[3]
+    else:
+        it = iter(a[2:])
+        v.update(zip(it, it))
     return b":%d\r\n" % (len(v) - n)
 
 
