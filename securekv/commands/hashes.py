@@ -10,7 +10,8 @@ import random
 from securekv.commands.keys import _parse_cursor
 from securekv.commands.strings import _ld_add, format_long_double_human, parse_long_double
 from securekv.commands.table import KeySpec, command
-from securekv.commands.util import LLONG_MAX, LLONG_MIN, check_random_draws, notify, parse_int
+from securekv.commands.util import (LLONG_MAX, LLONG_MIN, check_random_draws, notify, parse_int,
+                                    parse_random_count)
 from securekv.engine.hashtype import DEFAULT_MAX_ENTRIES, DEFAULT_MAX_VALUE, HashValue
 from securekv.errors import OVERFLOW, SYNTAX, WRONGTYPE, CommandError, wrong_arity
 from securekv.net.resp import OK, _strict_int
@@ -299,10 +300,7 @@ def hrandfield(c, argv):
         if h is None:
             return None
         return random.choice(h.field_list())
-    lv = parse_int(argv[2])
-    if lv < -LLONG_MAX:
-        raise CommandError("ERR value is out of range, value must between "
-                           "-9223372036854775807 and 9223372036854775807")
+    lv = parse_random_count(argv[2])
     withvalues = False
     if n == 4 and argv[3].lower() == b"withvalues":
         withvalues = True

@@ -4,10 +4,10 @@ set of bytes with Redis's intset/hashtable encoding tracked beside it."""
 from __future__ import annotations
 
 from securekv.commands.table import KeyNum, KeySpec, Range, command
-from securekv.commands.util import (LLONG_MAX, check_random_draws, notify, parse_scan_cursor,
-                                    parse_scan_options, store_result)
+from securekv.commands.util import (check_random_draws, notify, parse_random_count,
+                                    parse_scan_cursor, parse_scan_options, store_result)
 from securekv.engine.settype import SetValue, new_set, scan_buckets, set_max_intset_entries
-from securekv.errors import NOT_INTEGER, SYNTAX, WRONGTYPE, CommandError
+from securekv.errors import SYNTAX, WRONGTYPE, CommandError
 from securekv.net.resp import RSet, _strict_int
 
 EMPTY_SCAN = [b"0", []]
@@ -217,12 +217,7 @@ def _spop_count(c, argv):
          tips=['nondeterministic_output'])
 def srandmember(c, argv):
     if len(argv) == 3:
-        v = _strict_int(argv[2])
-        if v is None:
-            raise CommandError(NOT_INTEGER)
-        if v < -LLONG_MAX:
-            raise CommandError("ERR value is out of range, value must between "
-                               "-9223372036854775807 and 9223372036854775807")
+        v = parse_random_count(argv[2])
         s = _read_set(c, argv[1])
         if s is None or v == 0:
             return []

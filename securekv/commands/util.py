@@ -79,6 +79,17 @@ def strtod(s: bytes) -> float | None:
     return v
 
 
+def parse_random_count(arg: bytes) -> int:
+    """The count of SRANDMEMBER/HRANDFIELD/ZRANDMEMBER: Redis's
+    getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX), checked before the
+    key is looked up."""
+    v = parse_int(arg)
+    if v < -LLONG_MAX:
+        raise CommandError("ERR value is out of range, value must between "
+                           "-9223372036854775807 and 9223372036854775807")
+    return v
+
+
 def check_random_draws(c, count: int) -> None:
     """SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a negative count make `count` draws:
     refuse more than random-reply-max-count (a 40-byte request must not build a

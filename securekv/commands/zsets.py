@@ -11,7 +11,8 @@ import random
 from securekv.commands.popping import blocking_pop, first_existing, parse_mpop
 from securekv.commands.sets import EMPTY_SCAN, after_removal, scan_matcher
 from securekv.commands.table import KeyNum, KeySpec, Range, command
-from securekv.commands.util import check_random_draws, notify, parse_float, parse_scan_cursor, store_result
+from securekv.commands.util import (check_random_draws, notify, parse_float, parse_random_count,
+                                    parse_scan_cursor, store_result)
 from securekv.engine.blocking import parse_timeout
 from securekv.engine.settype import SetValue, scan_buckets
 from securekv.engine.zsettype import (ZSetValue, score_to_scan_bytes, zset_from_pairs,
@@ -823,7 +824,7 @@ def bzmpop(c, argv):
 def zrandmember(c, argv):
     n = len(argv)
     if n >= 3:
-        v = _long(argv[2])
+        v = parse_random_count(argv[2])
         withscores = False
         if n > 4 or (n == 4 and argv[3].lower() != b"withscores"):
             raise CommandError(SYNTAX)
