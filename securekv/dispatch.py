@@ -231,10 +231,12 @@ def make_executor(server):
         # A handler that set c.propagate_argv forces propagation even without a
         # change (Redis's forceCommandPropagation: FLUSHDB/FLUSHALL on empty dbs);
         # keys it found expired (expired_pending, filled only while someone
-        # listens) propagate with it.
-        if server.dirty != dirty or c.propagate_argv is not None or pend:
+        # listens) propagate with it. A command that lowered the counter (SAVE,
+        # DEBUG LOADAOF reset it) changed nothing: Redis's call() clamps the
+        # difference at 0.
+        if server.dirty > dirty or c.propagate_argv is not None or pend:
             if server.propagation_subscribers:
-                propagate_command(server, c, argv, server.dirty != dirty)
+                propagate_command(server, c, argv, server.dirty > dirty)
             else:                       # nobody listens (no AOF): nothing to hand over
                 c.propagate_argv = None
                 pend.clear()

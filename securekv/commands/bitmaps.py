@@ -34,7 +34,7 @@ def bit_offset(c, arg: bytes, hash_bits: int = 0) -> int:
         raise CommandError(BIT_OFFSET_ERR)
     if usehash:
         v = _wrap64(v * hash_bits)
-    if v < 0 or (v >> 3) >= c.server.proto_max_bulk_len:
+    if v < 0 or ((v >> 3) >= c.server.proto_max_bulk_len and not c.must_obey):
         raise CommandError(BIT_OFFSET_ERR)
     return v
 

@@ -18,7 +18,7 @@ from securekv.errors import SYNTAX, CommandError
 from securekv.lifecycle import on_init
 from securekv.net.resp import OK, Status
 from securekv.persistence import rdb
-from securekv.persistence.aof import AOF
+from securekv.persistence.aof import AOF, AOFError
 from securekv.persistence.snapshot import Snapshots
 
 ERR_PLAIN = "ERR"           # Redis's shared.err
@@ -198,14 +198,46 @@ def debug_reload(c, argv):
         server.log_warning(f"Error trying to load the RDB dump: {e}")
         raise CommandError("ERR Error trying to load the RDB dump, check server logs.")
     if flush:
-        from securekv.commands.keys import forget_db
-        reg = getattr(server, "tenants", None)
-        spaces = [t.keyspace for t in reg.tenants.values()] if reg else [server.keyspace]
-        for ks in spaces:
-            for db in ks.dbs:
-                forget_db(db)
+        _forget_all(server)
     snap.install(res, flush)
     server.log_warning("DB reloaded by DEBUG RELOAD")
+    return OK
+
+
+def _forget_all(server) -> None:
+    """forget_db for every database of every tenant (before a reload replaces them)."""
+    from securekv.commands.keys import forget_db
+    reg = getattr(server, "tenants", None)
+    spaces = [t.keyspace for t in reg.tenants.values()] if reg else [server.keyspace]
+    for ks in spaces:
+        for db in ks.dbs:
+            forget_db(db)
+
+
+def debug_loadaof(c, argv):
+    """DEBUG LOADAOF (debug.c): write the AOF buffer out and fsync it, empty the
+    dataset (every tenant's), load it back from the files the manifest names,
+    and count no change (nothing of the reload is appended to the AOF)."""
+    server = c.server
+    aof = server.aof
+    if aof.on:
+        aof.write_buffer()
+        aof.sync_now()
+    _forget_all(server)
+    reg = getattr(server, "tenants", None)
+    spaces = [t.keyspace for t in reg.tenants.values()] if reg else [server.keyspace]
+    for ks in spaces:
+        for db in ks.dbs:
+            db.flush()
+    try:
+        if aof.read_manifest():
+            aof.load_files()
+    except (OSError, rdb.RDBError, AOFError) as e:
+        # Redis exits here; this server stays up (the files are left as they are).
+        server.log_warning(f"Error loading the AOF by DEBUG LOADAOF: {e}")
+        raise CommandError("ERR Error trying to load the AOF, check server logs.")
+    server.dirty = 0
+    server.log_warning("Append Only File loaded by DEBUG LOADAOF")
     return OK
 
 
@@ -294,6 +326,7 @@ def _setup(server) -> None:
     ext = getattr(server_cmds, "DEBUG_EXTENSIONS", None)
     if ext is not None:
         ext[b"reload"] = debug_reload
+        ext[b"loadaof"] = debug_loadaof
     claim("save", "dbfilename", "dir", "stop-writes-on-bgsave-error", "rdbcompression",
           "rdbchecksum", "appendonly", "appendfilename", "appenddirname", "appendfsync",
           "aof-load-truncated", "aof-use-rdb-preamble", "auto-aof-rewrite-percentage",

@@ -1118,7 +1118,7 @@ def _debug_object(c, key: bytes) -> str:
 
 _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rewrite-force-all",
                   b"crash-and-recover", b"digest", b"digest-value", b"leak", b"htstats",
-                  b"htstats-key", b"loadaof", b"replicate", b"mallctl", b"mallctl-str",
+                  b"htstats-key", b"replicate", b"mallctl", b"mallctl-str",
                   b"drop-cluster-packet-filter", b"oom", b"panic", b"populate", b"reload",
                   b"restart", b"sdslen", b"segfault", b"quicklist-packed-threshold",
                   b"set-skip-checksum-validation", b"stringmatch-test", b"structsize",

@@ -261,7 +261,7 @@ def _parse_add_trim(c, argv, xadd: bool):
                            "trimming strategy")
     if not xadd and not strategy:
         raise CommandError("ERR syntax error, XTRIM must be called with a trimming strategy")
-    if getattr(c, "must_obey", False):
+    if c.must_obey:
         # Redis's mustObeyClient (the master link, AOF loading): the trim
         # argument was rewritten to the exact result, LIMIT does not apply.
         a.limit = 0

@@ -163,8 +163,9 @@ STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 
 def check_string_length(c, size: int) -> None:
-    """Redis's checkStringLength: refuse strings longer than proto-max-bulk-len."""
-    if size > c.server.proto_max_bulk_len:
+    """Redis's checkStringLength: refuse strings longer than proto-max-bulk-len
+    (except while replaying the AOF)."""
+    if size > c.server.proto_max_bulk_len and not c.must_obey:
         raise CommandError(STRING_TOO_LONG)
 
 

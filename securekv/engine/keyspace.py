@@ -275,12 +275,28 @@ class Database:
                 if key in self.data:
                     for c in self.watched[key]:
                         c.dirty_cas = True
+        if self.blocking:
+            self.signal_deleted_streams(None)
         self.data = {}
         self.expires = {}
         self.heap = []
         self.mem = 0
         self.avg_ttl = 0
         return n
+
+    def signal_deleted_streams(self, replaced_with) -> None:
+        """Redis's scanDatabaseForDeletedStreams, before the data goes (FLUSHDB,
+        FLUSHALL) or is swapped with another db's (SWAPDB): a blocked key that
+        holds a stream now and will not after is made ready, so clients blocked
+        in XREADGROUP on it get -UNBLOCKED (the others just wait on)."""
+        other = replaced_with.data if replaced_with is not None else {}
+        ready = self.server.ready_keys
+        for key in self.blocking:
+            v = self.data.get(key)
+            if v is not None and getattr(v, "type_name", None) == b"stream":
+                w = other.get(key)
+                if w is None or getattr(w, "type_name", None) != b"stream":
+                    ready[(self, key)] = None
 
     # -- active expiry ------------------------------------------------------
 
@@ -366,6 +382,9 @@ class Keyspace:
     def swap(self, a: int, b: int) -> None:
         dbs = self.dbs
         da, db_ = dbs[a], dbs[b]
+        for d, other in ((da, db_), (db_, da)):
+            if d.blocking:
+                d.signal_deleted_streams(other)
         # Swap contents, not objects: clients keep pointing at "db a".
         for attr in ("data", "expires", "heap", "mem", "avg_ttl"):
             va, vb = getattr(da, attr), getattr(db_, attr)

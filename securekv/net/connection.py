@@ -68,7 +68,7 @@ class Client(asyncio.Protocol):
         "authenticated", "closing", "close_after_reply", "reply_mode", "skip_next_reply",
         "pending", "reading_paused", "write_paused", "blocked", "obuf_soft_since",
         "kind", "flags_extra", "no_evict", "lib_name", "lib_ver", "last_cmd",
-        "close_reason", "unix", "gated",
+        "close_reason", "unix", "gated", "must_obey",
         # transactions, pub/sub, blocking (used by later families)
         "multi", "multi_error", "watched", "dirty_cas", "subscriptions", "psubscriptions",
         "ssubscriptions", "block_state", "monitor",
@@ -98,6 +98,9 @@ class Client(asyncio.Protocol):
         self.tenant = None
         self.user = None
         self.authenticated = True
+        # Redis's mustObeyClient: the AOF loader (and a master link) replays what
+        # was already accepted once, past limits a client's request would hit.
+        self.must_obey = False
         self.closing = False
         self.close_after_reply = False
         self.close_reason = ""

@@ -624,6 +624,7 @@ class AOF:
         d = self.dir()
         c = Client(server)
         c.authenticated = True
+        c.must_obey = True
         c.name = b"aof-loader"
         files = ([self.base] if self.base else []) + list(self.incr)
         self.loading = True

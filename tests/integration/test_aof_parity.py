@@ -56,6 +56,10 @@ TOLERANCE_MS = 5000
 # WRITES (tests/parity_scripts.py: every write family, errors, no-ops, MULTI/EXEC,
 # lazy expiry, blocked clients), then forms only the AOF shows.
 COMMANDS = WRITES + r"""
+# -- commands that lower the change counter propagate nothing
+SET saved v
+SAVE
+SET saved w
 # -- relative times become absolute
 FLUSHALL
 SET k v EX 100

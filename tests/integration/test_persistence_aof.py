@@ -140,21 +140,56 @@ def test_config_set_appendonly_at_runtime():
 
 
 def test_xadd_is_replayed_with_its_id_and_exact_trim():
-    """XADD * and MAXLEN ~ are logged as what they did (the ID given, `=` and the
-    length reached), so a reload rebuilds the same stream."""
-    with ServerProcess(args=["--appendonly", "yes"]) as s:
+    """XADD * and MAXLEN/MINID ~ [LIMIT] are logged as what they did (the ID given,
+    `=` and the length or first ID reached, LIMIT kept as Redis keeps it), so a
+    reload rebuilds the same stream: the AOF loader obeys `= n LIMIT m`, which a
+    client may not send (Redis's mustObeyClient)."""
+    with ServerProcess(args=["--appendonly", "yes", "--stream-node-max-entries", "10"]) as s:
         r = s.client()
         for i in range(300):
             r.xadd("st", {"i": i})
         r.xadd("st", {"i": "last"}, maxlen=100, approximate=True)
         r.xadd("st", {"p": "1"}, id="*")
         r.xadd("st2", {"p": "1"}, id="5-*")
-        want = (r.xrange("st"), r.xrange("st2"))
+        for i in range(100):
+            r.xadd("lim", {"i": i})
+            r.xadd("lim2", {"i": i}, id=f"{i + 1}-0")
+        r.xadd("lim", {"i": "x"}, maxlen=55, approximate=True, limit=30)
+        r.xadd("lim2", {"i": "x"}, minid="90", approximate=True, limit=30)
+        r.xtrim("lim", maxlen=20, approximate=True, limit=20)
+        assert (r.xlen("lim"), r.xlen("lim2")) == (51, 71)
+        want = [r.xrange(k) for k in ("st", "st2", "lim", "lim2")]
     data = open(os.path.join(aof_dir(s), "appendonly.aof.1.incr.aof"), "rb").read()
     assert b"$1\r\n*\r\n" not in data and b"$1\r\n~\r\n" not in data
+    assert b"LIMIT" in data
     with ServerProcess(cwd=s.dir, args=["--appendonly", "yes"]) as s2:
         r2 = s2.client()
-        assert (r2.xrange("st"), r2.xrange("st2")) == want
+        assert [r2.xrange(k) for k in ("st", "st2", "lim", "lim2")] == want
+        # A client still may not combine an exact trim with LIMIT.
+        with pytest.raises(redis.ResponseError, match="LIMIT cannot be used without the special"):
+            r2.execute_command("XADD", "lim", "MAXLEN", "=", "5", "LIMIT", "3", "*", "f", "v")
+
+
+def test_debug_loadaof_reloads_from_the_files():
+    """DEBUG LOADAOF (Redis's debug.c): the dataset is emptied and rebuilt from the
+    AOF files, with no change counted and nothing appended for the reload."""
+    with ServerProcess(args=["--appendonly", "yes", "--enable-debug-command", "yes"]) as s:
+        r = s.client()
+        r.set("a", "1")
+        r.rpush("l", *range(10))
+        redis.Redis(port=s.port, db=3).set("in3", "x")
+        r.xadd("st", {"f": "v"}, maxlen=1, approximate=True, limit=10)
+        before = walk(s.port)
+        path = os.path.join(aof_dir(s), "appendonly.aof.1.incr.aof")
+        assert r.execute_command("DEBUG", "LOADAOF") == b"OK"
+        assert walk(s.port) == before
+        size = os.path.getsize(path)            # the buffer was written out first
+        assert r.execute_command("DEBUG", "LOADAOF") == b"OK"
+        assert walk(s.port) == before
+        assert os.path.getsize(path) == size
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 0
+        r.set("after", "2")
+        assert r.get("after") == b"2"
 
 
 def test_select_and_expired_keys_are_logged():

@@ -110,6 +110,44 @@ def test_xreadgroup_unblocked_by_deleted_stream_and_group(pair):
     assert a.read_reply() == b"-UNBLOCKED the stream key no longer exists\r\n"
 
 
+@pytest.mark.parametrize("how", ["FLUSHALL", "FLUSHDB", "SWAPDB-missing", "SWAPDB-string",
+                                 "SWAPDB-stream"])
+def test_xreadgroup_unblocked_by_flush_and_swapdb(server, pair, how):
+    """Redis's scanDatabaseForDeletedStreams: FLUSHALL, FLUSHDB and a SWAPDB that
+    leaves no stream at the key unblock XREADGROUP with an error; XREAD clients
+    and a SWAPDB that brings a stream in keep them waiting."""
+    a, b = pair
+    for conn in (a, b):
+        conn.cmd("SELECT", "9")
+    b.cmd("XADD", "s", "1-1", "f", "v")
+    b.cmd("XGROUP", "CREATE", "s", "g", "$")
+    b.cmd("SELECT", "4")
+    b.cmd("FLUSHDB")
+    if how == "SWAPDB-string":
+        b.cmd("SET", "s", "x")
+    elif how == "SWAPDB-stream":
+        b.cmd("XADD", "s", "1-1", "f", "v")
+        b.cmd("XGROUP", "CREATE", "s", "g", "$")
+    b.cmd("SELECT", "9")
+    send(a, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+    r = RawConn(server.port)
+    r.cmd("SELECT", "9")
+    send(r, "XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+    wait_blocked(b, 2)
+    b.cmd(*how.split("-")[0:1], *(["4", "9"] if how.startswith("SWAPDB") else []))
+    if how == "SWAPDB-stream":
+        wait_blocked(b, 2)
+        b.cmd("XADD", "s", "2-1", "f", "w")
+        assert b"2-1" in a.read_reply()
+    else:
+        assert a.read_reply() == b"-UNBLOCKED the stream key no longer exists\r\n"
+        wait_blocked(b, 1)              # the XREAD client still waits
+        b.cmd("DEL", "s")
+        b.cmd("XADD", "s", "5-1", "f", "v")
+    assert b"f" in r.read_reply()
+    r.close()
+
+
 def test_xreadgroup_block_timeout(pair):
     a, b = pair
     b.cmd("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
