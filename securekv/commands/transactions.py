@@ -5,10 +5,12 @@ list, every command not declared with context="multi" is checked (arity,
 ACL ...) and appended, and the client gets +QUEUED; a rejected command sets
 `c.multi_error`, which makes EXEC answer EXECABORT.
 
-WATCH registers the client in `db.watched[key]`; Database.touch marks every
-watcher `dirty_cas`, so EXEC fails (null array) if a watched key changed. A
-watched key that expires between WATCH and EXEC also fails EXEC, as in Redis
-7.0 (isWatchedKeyExpired).
+WATCH registers the client in `db.watched[key]` with Redis 7.0's `expired`
+flag (the key was logically expired when WATCHed); Database.touch marks the
+watchers `dirty_cas`, so EXEC fails (null array) if a watched key changed,
+except that deleting a key watched already expired is no change (nor is a
+FLUSHDB or SWAPDB that only removes or brings in expired keys). A watched key
+that expires between WATCH and EXEC also fails EXEC (isWatchedKeyExpired).
 
 EXEC runs the queued commands through the same `call` as direct commands
 (statistics, slow log, propagation), re-checking ACL permissions first like
@@ -19,7 +21,6 @@ MULTI ... EXEC, so AOF and replicas apply them atomically.
 from __future__ import annotations
 
 from securekv.commands.table import KeySpec, Range, command
-from securekv.commands.util import now_ms
 from securekv.errors import CommandError
 from securekv.lifecycle import on_init
 from securekv.net.resp import NULL_ARRAY, OK
@@ -31,10 +32,10 @@ def unwatch_all(c) -> None:
         c.watched = None
         c.dirty_cas = False
         return
-    for db, key, _expired in watched:
+    for db, key in watched:
         clients = db.watched.get(key)
         if clients is not None:
-            clients.discard(c)
+            clients.pop(c, None)
             if not clients:
                 del db.watched[key]
     c.watched = None
@@ -49,12 +50,8 @@ def discard_transaction(c) -> None:
 
 
 def _watched_key_expired(c) -> bool:
-    now = now_ms()
-    for db, key, expired_at_watch in c.watched or ():
-        if expired_at_watch:
-            continue
-        when = db.expires.get(key)
-        if when is not None and when <= now and key in db.data:
+    for db, key in c.watched or ():
+        if not db.watched[key][c] and db.is_stale(key):
             return True
     return False
 
@@ -135,16 +132,14 @@ def watch(c, argv):
     db = c.db
     if c.watched is None:
         c.watched = []
-    now = now_ms()
     for key in argv[1:]:
         clients = db.watched.get(key)
         if clients is None:
-            clients = db.watched[key] = set()
+            clients = db.watched[key] = {}
         elif c in clients:
             continue
-        clients.add(c)
-        when = db.expires.get(key)
-        c.watched.append((db, key, when is not None and when <= now))
+        clients[c] = db.is_stale(key)
+        c.watched.append((db, key))
     return OK
 
 

@@ -76,7 +76,9 @@ class Database:
         self.data: dict = {}
         self.expires: dict = {}
         self.heap: list = []
-        self.watched: dict = {}     # key -> set of clients WATCHing it
+        # key -> {client: expired}: the clients WATCHing it, each with Redis's
+        # watchedKey.expired (the key was logically expired when WATCHed).
+        self.watched: dict = {}
         self.blocking: dict = {}    # key -> deque of clients blocked on it (engine/blocking.py)
         self.ks = ks
         self.server = ks.server
@@ -243,11 +245,47 @@ class Database:
         if self.watched:
             clients = self.watched.get(key)
             if clients:
-                for c in clients:
-                    c.dirty_cas = True
+                self._touch_watched(key, clients)
         if self.blocking and key in self.blocking:
             self.server.ready_keys[(self, key)] = None
         self.server.dirty += n
+
+    def _touch_watched(self, key: bytes, clients: dict) -> None:
+        """touchWatchedKey: mark the watchers dirty, except one that WATCHed the
+        key already expired, when it is now deleted (no logical change; the
+        flag is cleared: a deleted key is not an expired one)."""
+        present = key in self.data
+        for c, expired in clients.items():
+            if expired:
+                if not present:
+                    clients[c] = False
+                continue
+            c.dirty_cas = True
+
+    def is_stale(self, key: bytes) -> bool:
+        """keyIsExpired: the key is present and its time has passed."""
+        when = self.expires.get(key)
+        return when is not None and when <= now_ms() and key in self.data
+
+    def touch_all_watched(self, replaced_with) -> None:
+        """touchAllWatchedKeysInDb (FLUSHDB/FLUSHALL: replaced_with None; SWAPDB:
+        the db whose data comes in), before the data changes."""
+        other = replaced_with.data if replaced_with is not None else {}
+        for key, clients in self.watched.items():
+            exists = key in self.data
+            if not exists and key not in other:
+                continue
+            for c, expired in clients.items():
+                if expired:
+                    if key not in other:
+                        clients[c] = False      # expired key now deleted: no change
+                        continue
+                    if replaced_with.is_stale(key):
+                        continue                # expired key remains expired
+                elif not exists and replaced_with.is_stale(key):
+                    clients[c] = True           # no key replaced with an expired key
+                    continue
+                c.dirty_cas = True
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -271,10 +309,7 @@ class Database:
         """Remove every key; returns how many there were."""
         n = len(self.data)
         if self.watched:
-            for key in list(self.watched):
-                if key in self.data:
-                    for c in self.watched[key]:
-                        c.dirty_cas = True
+            self.touch_all_watched(None)
         if self.blocking:
             self.signal_deleted_streams(None)
         self.data = {}
@@ -383,6 +418,8 @@ class Keyspace:
         dbs = self.dbs
         da, db_ = dbs[a], dbs[b]
         for d, other in ((da, db_), (db_, da)):
+            if d.watched:
+                d.touch_all_watched(other)
             if d.blocking:
                 d.signal_deleted_streams(other)
         # Swap contents, not objects: clients keep pointing at "db a".
@@ -390,13 +427,7 @@ class Keyspace:
             va, vb = getattr(da, attr), getattr(db_, attr)
             setattr(da, attr, vb)
             setattr(db_, attr, va)
-        # Redis's touchAllWatchedKeysInDb(a, b) and (b, a): a watched key is
-        # touched only if it exists in either database (before or after the swap).
         for d in (da, db_):
-            for key, clients in d.watched.items():
-                if key in da.data or key in db_.data:
-                    for c in clients:
-                        c.dirty_cas = True
             # Redis's scanDatabaseForReadyKeys: clients blocked on a key that
             # now exists get a chance to be served.
             if d.blocking:
