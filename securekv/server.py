@@ -471,16 +471,26 @@ class Server:
         return False
 
     def apply_reply_mode(self, c: Client, mark: int) -> None:
-        """CLIENT REPLY OFF/SKIP: drop the reply just produced."""
+        """CLIENT REPLY OFF/SKIP: drop the reply just produced, but not the pushes
+        among it (pub/sub confirmations: Redis's CLIENT_PUSHING)."""
+        marks = c.push_marks
+        c.push_marks = None
         if c.reply_mode == 1:
-            del c.out[mark:]
+            drop = True
         elif c.reply_mode == 2:
-            if c.skip_next_reply:
-                del c.out[mark:]
+            drop = c.skip_next_reply
+            if drop:
                 c.skip_next_reply = False
                 c.reply_mode = 0
             else:
                 c.skip_next_reply = True
+        else:
+            return
+        if drop:
+            out = c.out
+            keep = [x for s, e in marks if s >= mark for x in out[s:e]] if marks else ()
+            del out[mark:]
+            out.extend(keep)
 
     def count_error(self, code: str) -> None:
         st = self.stats

@@ -73,7 +73,7 @@ class Client(asyncio.Protocol):
         "multi", "multi_error", "watched", "dirty_cas", "subscriptions", "psubscriptions",
         "ssubscriptions", "block_state", "monitor",
         # per request
-        "out", "propagate_argv", "cur_cmd", "in_exec",
+        "out", "propagate_argv", "cur_cmd", "in_exec", "push_marks",
     )
 
     def __init__(self, server, unix: bool = False) -> None:
@@ -125,6 +125,7 @@ class Client(asyncio.Protocol):
         self.block_state = None
         self.monitor = False
         self.out: list = []
+        self.push_marks = None        # [(start, end)] of pushes in out under CLIENT REPLY OFF/SKIP
         self.propagate_argv = None
         self.cur_cmd = None
         self.in_exec = 0              # while EXEC runs: how many commands it queued
@@ -319,9 +320,20 @@ class Client(asyncio.Protocol):
         self.abort("output buffer limit")
 
     def out_push(self, value) -> None:
-        """Append a reply value to the current output batch (no flush)."""
+        """Append a push (a pub/sub (un)subscribe confirmation) to the current
+        output batch (no flush). Under CLIENT REPLY OFF/SKIP its chunks are noted
+        in push_marks so that the reply silencing keeps them (Redis's
+        CLIENT_PUSHING)."""
         from securekv.net.resp import encode
-        encode(value, self.resp3, self.out)
+        out = self.out
+        if self.reply_mode:
+            start = len(out)
+            encode(value, self.resp3, out)
+            if self.push_marks is None:
+                self.push_marks = []
+            self.push_marks.append((start, len(out)))
+        else:
+            encode(value, self.resp3, out)
 
     def send_push(self, value) -> None:
         """Deliver an out-of-band reply (pub/sub message, MONITOR line, unblocked reply)."""

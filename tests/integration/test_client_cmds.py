@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers import RawConn, encode_command
+from helpers import RawConn, ServerProcess, encode_command, redis_server_available
 
 FIELDS = ("id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem "
           "multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp").split()
@@ -255,3 +255,33 @@ def test_tracking_on_is_refused_honestly(server):
     assert c.cmd("CLIENT", "TRACKING", "off") == b"+OK\r\n"
     assert c.cmd("CLIENT", "GETREDIR") == b":-1\r\n"
     c.close()
+
+
+@pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
+@pytest.mark.parametrize("proto", ["2", "3"])
+def test_reply_off_keeps_pubsub_pushes_as_redis(server, proto):
+    """Redis's CLIENT_PUSHING: under CLIENT REPLY OFF/SKIP the (un)subscribe
+    confirmations and messages are still sent (Redis's own unit/pubsub "PubSub
+    messages with CLIENT REPLY OFF"); the bytes are compared with redis-server."""
+    def run(port):
+        sub, pub = RawConn(port), RawConn(port)
+        sub.cmd("HELLO", proto)
+        got = []
+        sub.send(encode_command("CLIENT", "REPLY", "OFF") + encode_command("SUBSCRIBE", "ch")
+                 + encode_command("PSUBSCRIBE", "c*"))
+        got += [sub.read_reply(), sub.read_reply()]
+        if proto == "3":
+            sub.send(encode_command("CLIENT", "REPLY", "SKIP") + encode_command("PING")
+                     + encode_command("CLIENT", "REPLY", "OFF"))
+        pub.cmd("PUBLISH", "ch", "hello")
+        got += [sub.read_reply(), sub.read_reply()]
+        sub.send(encode_command("UNSUBSCRIBE", "ch") + encode_command("PUNSUBSCRIBE"))
+        got += [sub.read_reply(), sub.read_reply()]
+        sub.send(encode_command("CLIENT", "REPLY", "ON") + encode_command("PING"))
+        got += [sub.read_reply(), sub.read_reply()]
+        sub.close()
+        pub.close()
+        return got
+    with ServerProcess(kind="redis") as ref:
+        want = run(ref.port)
+    assert run(server.port) == want
