@@ -395,7 +395,8 @@ def _bitfield(c, argv, readonly_cmd: bool):
         else:
             out.append(ret)
             _set_field(v, offset, bits, new)
-            changes += 1                # Redis counts the writes that happened
+            if grown or old != new:     # Redis counts the writes that changed something
+                changes += 1
     if changes:
         c.db.touch(key, changes)
         notify(c, "$", b"setbit", key)

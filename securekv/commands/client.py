@@ -5,7 +5,8 @@ clientCommand in networking.c).
 * CLIENT LIST / INFO lines have Redis 7.0's fields in its order; the same
   renderer is `server.client_info_hook`, so log lines describe clients alike.
   Memory fields are estimates of securekv's own buffers (qbuf: request bytes
-  buffered; omem: reply bytes not yet sent), not Redis's allocator numbers.
+  buffered, the running request included as in Redis; omem: reply bytes not
+  yet sent), not Redis's allocator numbers.
   cmd= is the client's last command as Redis's c->lastcmd: set for rejected
   (arity, NOAUTH, NOPERM ...), queued and CLIENT PAUSE-deferred commands too,
   NULL after an unknown (sub)command, `exec` during and after EXEC (which
@@ -35,7 +36,7 @@ from securekv.engine import blocking
 from securekv.errors import SYNTAX, CommandError
 from securekv.lifecycle import on_init
 from securekv.dispatch import NO_REPLY
-from securekv.net.resp import OK, RSet, Verbatim
+from securekv.net.resp import OK, RSet, Verbatim, _wire_len
 from securekv.tenancy.registry import visible_clients
 
 container("client", -2, "", "", group="connection", since="2.4.0",
@@ -113,6 +114,10 @@ def client_info_line(c, argv=None) -> str:
     parser = c.parser
     buf = parser._buf
     qbuf = len(buf) - parser._pos if buf is not None else 0
+    if argv:
+        # The client running CLIENT LIST/INFO: Redis's query buffer still holds the
+        # request being executed (qbuf=26 for CLIENT INFO sent alone); its wire size.
+        qbuf += _wire_len(argv)
     multi_mem = sum(len(a) for _cmd, argv in c.multi for a in argv) if c.multi else 0
     t = c.transport
     omem = t.get_write_buffer_size() if t is not None and not c.closing else 0
