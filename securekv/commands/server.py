@@ -1117,7 +1117,7 @@ def _debug_object(c, key: bytes) -> str:
 
 
 _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rewrite-force-all",
-                  b"crash-and-recover", b"digest", b"digest-value", b"leak", b"htstats",
+                  b"crash-and-recover", b"leak", b"htstats",
                   b"htstats-key", b"replicate", b"mallctl", b"mallctl-str",
                   b"drop-cluster-packet-filter", b"oom", b"panic", b"populate", b"reload",
                   b"restart", b"sdslen", b"segfault", b"quicklist-packed-threshold",
@@ -1158,6 +1158,14 @@ def debug(c, argv):
     if sub == b"object" and n == 3:
         from securekv.net.resp import Status
         return Status(_debug_object(c, argv[2]).encode())
+    if sub == b"digest" and n == 2:
+        from securekv.engine.digest import dataset_digest
+        from securekv.net.resp import Status
+        return Status(dataset_digest(c.keyspace.dbs))
+    if sub == b"digest-value":
+        from securekv.engine.digest import value_digest
+        from securekv.net.resp import Status
+        return [Status(value_digest(c.db, k)) for k in argv[2:]]
     if sub == b"log" and n == 3:
         c.server.log_warning("DEBUG LOG: " + argv[2].decode("utf-8", "surrogateescape"))
         return OK
