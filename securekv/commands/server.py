@@ -1126,6 +1126,47 @@ _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rew
                   b"clusterlink"}
 
 
+def _debug_protocol(c, name: bytes):
+    """DEBUG PROTOCOL <type> (debug.c): one reply of each RESP type, for clients'
+    parsers (Redis's own unit/protocol tests)."""
+    from securekv.net.resp import BigNumber, Raw, RSet, Verbatim
+    if name == b"string":
+        return b"Hello World"
+    if name == b"integer":
+        return 12345
+    if name == b"double":
+        return 3.141
+    if name == b"bignum":
+        return BigNumber(b"1234567999999999999999999999999999999")
+    if name == b"null":
+        return None
+    if name == b"array":
+        return [0, 1, 2]
+    if name == b"set":
+        return RSet([0, 1, 2])
+    if name == b"map":
+        return {0: False, 1: True, 2: False}
+    if name == b"attrib":
+        real = b"$39\r\nSome real reply following the attribute\r\n"
+        if c.resp3:       # an attribute is not a reply: a real one follows it
+            return Raw(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n" + real)
+        return Raw(real)
+    if name == b"push":
+        if not c.resp3:
+            raise CommandError("ERR RESP2 is not supported by this command")
+        return Raw(b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
+                   b"$40\r\nSome real reply following the push reply\r\n")
+    if name == b"true":
+        return True
+    if name == b"false":
+        return False
+    if name == b"verbatim":
+        return Verbatim(b"This is a verbatim\nstring")
+    raise CommandError("ERR Wrong protocol type name. Please use one of the following: "
+                       "string|integer|double|bignum|null|array|set|map|attrib|push|"
+                       "verbatim|true|false")
+
+
 # DEBUG subcommands other subsystems implement (b"reload" -> persistence): fn(c, argv).
 DEBUG_EXTENSIONS: dict = {}
 
@@ -1158,6 +1199,8 @@ def debug(c, argv):
     if sub == b"object" and n == 3:
         from securekv.net.resp import Status
         return Status(_debug_object(c, argv[2]).encode())
+    if sub == b"protocol" and n == 3:
+        return _debug_protocol(c, argv[2].lower())
     if sub == b"digest" and n == 2:
         from securekv.engine.digest import dataset_digest
         from securekv.net.resp import Status

@@ -219,3 +219,15 @@ def test_resp3_null_and_verbatim(server):
     assert c.cmd("HELLO", "2").startswith(b"*14\r\n")
     assert c.cmd("GET", "nosuchkey") == b"$-1\r\n"
     c.close()
+
+
+@needs_redis
+@pytest.mark.parametrize("kind", [b"attrib", b"push"])
+def test_debug_protocol_attribute_and_push_match_redis(server, redis, kind):
+    """DEBUG PROTOCOL attrib/push send an attribute or push followed by a real
+    reply in RESP3 (two frames for a reader): the bytes match redis-server."""
+    data = encode_command("HELLO", "3") + encode_command("DEBUG", "PROTOCOL", kind) + \
+        encode_command("HELLO", "2") + encode_command("DEBUG", "PROTOCOL", kind)
+    mask = re.compile(rb"\$2\r\nid\r\n:\d+\r\n")
+    got, want = (mask.sub(b"", exchange(p, data)) for p in (server.port, redis.port))
+    assert got == want
