@@ -518,6 +518,12 @@ class AOF:
             self._open_incr(self._next_incr_seq())
             self.keep_from = len(self.incr) - 1
             self.write_manifest()
+        else:
+            # AOF off: Redis 7.0 still writes a new BASE and the manifest (with no
+            # INCR: the old ones become history), which DEBUG LOADAOF and a later
+            # start with appendonly yes load.
+            self.read_manifest()
+            self.keep_from = len(self.incr)
         tmp = os.path.join(d, "temp-rewriteaof-bg-%d.aof" % os.getpid())
         dbs = self.server.keyspace.dbs
         tenants = tenant_sections(self.server)
@@ -538,17 +544,16 @@ class AOF:
         server = self.server
         tmp = self.temp_path
         self.last_rewrite_time = int(time.time() - self.rewrite_start)
-        if not ok or not self.on:
+        if not ok:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
-            if not ok:
-                self.rewrite_ok = False
-                self.rewrite_failures += 1
-                server.log_warning("Background AOF rewrite terminated with error"
-                                   if not by_signal else
-                                   "Background AOF rewrite terminated by signal")
+            self.rewrite_ok = False
+            self.rewrite_failures += 1
+            server.log_warning("Background AOF rewrite terminated with error"
+                               if not by_signal else
+                               "Background AOF rewrite terminated by signal")
             return
         bseq = (self.base[1] if self.base else 0) + 1
         name = self._base_name(bseq)

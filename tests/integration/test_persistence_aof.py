@@ -252,3 +252,28 @@ def test_kill9_appendfsync_always_loses_no_acknowledged_write(cycle, tmp_path):
             # continue counting from what survived
             for key in acked:
                 acked[key] = int(c.get(key))
+
+
+@needs_redis
+def test_bgrewriteaof_with_aof_off_writes_a_loadable_base():
+    """Redis 7.0 writes a new BASE and the manifest on BGREWRITEAOF even with
+    appendonly no; DEBUG LOADAOF and redis-server (appendonly yes) load it."""
+    with ServerProcess(args=["--enable-debug-command", "yes"]) as s:
+        r = s.client()
+        populate(r)
+        r.bgrewriteaof()
+        wait_rewrite(r)
+        r.set("after", "1")
+        r.bgrewriteaof()
+        wait_rewrite(r)
+        expected = walk(s.port)
+        assert sorted(os.listdir(aof_dir(s))) == ["appendonly.aof.2.base.rdb",
+                                                  "appendonly.aof.manifest"]
+        r.set("not-in-the-aof", "x")
+        assert r.execute_command("DEBUG", "LOADAOF") == b"OK"
+        assert walk(s.port) == expected
+    d = os.path.join(s.dir, "redis")
+    os.mkdir(d)
+    shutil.copytree(aof_dir(s), os.path.join(d, "appendonlydir"))
+    with ServerProcess(kind="redis", cwd=d, args=["--appendonly", "yes"]) as ref:
+        assert normalized(walk(ref.port)) == normalized(expected)
