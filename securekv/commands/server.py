@@ -1120,7 +1120,7 @@ _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rew
                   b"crash-and-recover", b"leak", b"htstats",
                   b"htstats-key", b"replicate", b"mallctl", b"mallctl-str",
                   b"drop-cluster-packet-filter", b"oom", b"panic", b"populate", b"reload",
-                  b"restart", b"sdslen", b"segfault", b"quicklist-packed-threshold",
+                  b"restart", b"sdslen", b"segfault",
                   b"set-skip-checksum-validation", b"stringmatch-test", b"structsize",
                   b"listpack", b"quicklist", b"client-eviction", b"pause-cron", b"replybuffer",
                   b"clusterlink"}
@@ -1199,6 +1199,17 @@ def debug(c, argv):
     if sub == b"object" and n == 3:
         from securekv.net.resp import Status
         return Status(_debug_object(c, argv[2]).encode())
+    if sub == b"quicklist-packed-threshold" and n == 3:
+        # Lists' elements of this size or more become PLAIN quicklist nodes: what
+        # RDB/DUMP write (quicklistisSetPackedThreshold; 0 restores 1gb).
+        from securekv.config import memtoull
+        from securekv.persistence import rdb
+        sz = memtoull(argv[2].decode("latin-1"))
+        if sz is None or sz > (1 << 32) - (1 << 20):
+            raise CommandError("ERR argument must be a memory value bigger than 1 and smaller "
+                               "than 4gb")
+        rdb.PACKED_THRESHOLD = sz or (1 << 30)
+        return OK
     if sub == b"protocol" and n == 3:
         return _debug_protocol(c, argv[2].lower())
     if sub == b"digest" and n == 2:
