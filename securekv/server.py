@@ -272,7 +272,14 @@ class Server:
             return
         now = time.time()
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now)) + ".%03d" % (int(now * 1000) % 1000)
-        line = f"{self.pid}:M {stamp} {LOG_MARKS[level]} {msg}\n"
+        self._write_log(f"{self.pid}:M {stamp} {LOG_MARKS[level]} {msg}\n")
+
+    def log_raw(self, text: str) -> None:
+        """Text as it is (Redis's LL_RAW), at notice level."""
+        if self.loglevel <= 2:
+            self._write_log(text)
+
+    def _write_log(self, line: str) -> None:
         path = self.config["logfile"]
         if path:
             try:
@@ -633,6 +640,19 @@ class Server:
 
     # -- lifecycle ----------------------------------------------------------------------
 
+    def _log_banner(self, port: int) -> None:
+        """Redis's redisAsciiArt: "Running mode=..." or, with always-show-logo, a
+        banner whose "PID: n" line tools (Redis's test framework) wait for."""
+        tls_port = self.config.values.get("tls-port", 0)
+        if not self.config["always-show-logo"]:
+            self.log_notice(f"Running mode=standalone, port={port or tls_port}.")
+            return
+        self.log_raw("\n".join([
+            f"    securekv {securekv.__version__} (Redis {securekv.REDIS_VERSION} compatible) 64 bit",
+            "    Running in standalone mode",
+            f"    Port: {port or tls_port}",
+            f"    PID: {self.pid}", "", ""]))
+
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.shutdown_requested = self.loop.create_future()
@@ -651,6 +671,7 @@ class Server:
             await self._listen_tcp(cfg["bind"], port, backlog)
         if cfg["unixsocket"]:
             await self._listen_unix(cfg["unixsocket"], cfg["unixsocketperm"], backlog)
+        self._log_banner(port)
         for hook in self.start_hooks:
             await hook(self)
         if not self.listeners:
