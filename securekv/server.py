@@ -323,7 +323,7 @@ class Server:
                 hook(c, "protected mode")
             return
         self.clients[c.id] = c
-        c.authenticated = self.default_user_nopass()
+        c.authenticated = self.default_user_auto_auth()
         self.update_gate(c)
         for hook in self.connect_hooks:
             hook(c, None)
@@ -383,7 +383,7 @@ class Server:
 
     def deauthenticate(self, c: Client) -> None:
         """RESET: back to the default user, authenticated only if it needs no password."""
-        c.authenticated = self.default_user_nopass()
+        c.authenticated = self.default_user_auto_auth()
 
     def is_replica(self) -> bool:
         return self.master_host is not None
@@ -394,6 +394,15 @@ class Server:
         if hook is not None:
             return hook()
         return not self.config["requirepass"]
+
+    def default_user_auto_auth(self) -> bool:
+        """A new connection starts authenticated as `default` only while that user
+        needs no password and is enabled (Redis's authRequired): `ACL SETUSER
+        default off` makes every new connection AUTH first."""
+        hook = getattr(self, "default_user_auto_auth_hook", None)
+        if hook is not None:
+            return hook()
+        return self.default_user_nopass()
 
     def update_gate(self, c: Client) -> None:
         """Recompute whether the dispatch gate must examine this client."""

@@ -883,10 +883,13 @@ def _setup(server) -> None:
     def authenticate_(c, user, password, method):
         return authenticate(c, user, password, method)
 
+    def default_user_auto_auth():
+        d = st.users.default
+        return d.nopass and d.enabled and not d.certonly
+
     def deauthenticate(c):
         c.user = None
-        d = st.users.default
-        c.authenticated = d.nopass and d.enabled and not d.certonly
+        c.authenticated = default_user_auto_auth()
 
     def default_user_nopass():
         d = st.users.default
@@ -896,6 +899,7 @@ def _setup(server) -> None:
     server.authenticate_then = authenticate_deferred
     server.deauthenticate = deauthenticate
     server.default_user_nopass_hook = default_user_nopass
+    server.default_user_auto_auth_hook = default_user_auto_auth
     server.acl_check = make_acl_check(server)
     base_update_gate = server.update_gate
 

@@ -603,3 +603,27 @@ def test_restricted_user_fast_gate_keeps_every_gate_step(admin, skv):
                                     b"command\r\n"
     admin.cmd("FLUSHALL")
     c.close()
+
+
+@pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
+def test_default_user_off_makes_new_connections_authenticate():
+    """Redis's authRequired: with `ACL SETUSER default off` a new connection is not
+    authenticated (NOAUTH), though the default user has no password; existing
+    connections keep their authentication; `on` restores it (Redis's own
+    unit/acl "When default user is off, new connections are not authenticated")."""
+    def run(port):
+        admin = RawConn(port)
+        out = [admin.cmd("ACL", "SETUSER", "default", "off")]
+        fresh = RawConn(port)
+        out += [fresh.cmd("SELECT", "9"), fresh.cmd("PING"),
+                fresh.cmd("AUTH", "default", "x"), admin.cmd("PING")]
+        out.append(admin.cmd("ACL", "SETUSER", "default", "on"))
+        out.append(RawConn(port).cmd("PING"))
+        out.append(fresh.cmd("RESET"))
+        out.append(fresh.cmd("PING"))
+        return out
+    with ServerProcess(kind="redis") as ref:
+        want = run(ref.port)
+    with ServerProcess() as s:
+        assert run(s.port) == want
+    assert b"NOAUTH" in want[1]
