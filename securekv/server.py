@@ -117,6 +117,10 @@ class Server:
         self.call = self.execute.call
         for hook in INIT_HOOKS:
             hook(self)
+        # Again, now that init hooks have edited the command table (rename-command):
+        # the executor indexes the table's names when it is built.
+        self.execute = make_executor(self)
+        self.call = self.execute.call
 
     # -- configuration -------------------------------------------------------------
 

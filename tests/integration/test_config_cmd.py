@@ -166,3 +166,24 @@ def test_every_directive_set_errors_match_redis():
                 b.cmd("CONFIG", "SET", name, before)
             assert a.cmd("CONFIG", "GET", name) == before_a
         assert not mismatches, "\n".join(map(repr, mismatches[:20]))
+
+
+@pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
+def test_rename_command_in_config_file_matches_redis():
+    """rename-command from the config file takes effect: the old name is unknown,
+    the new one runs the command, an empty name removes it (operators use it to
+    disable FLUSHALL/CONFIG on exposed servers). Replies compared with redis-server."""
+    conf = 'rename-command flushdb badger\nrename-command FLUSHALL ""\n'
+
+    def run(port):
+        c = RawConn(port)
+        out = [c.cmd("SET", "k", "v"), c.cmd("FLUSHDB"), c.cmd("FLUSHALL"), c.cmd("DBSIZE"),
+               c.cmd("BADGER"), c.cmd("DBSIZE"), c.cmd("MULTI"), c.cmd("FLUSHDB"),
+               c.cmd("EXEC")]
+        c.close()
+        return out
+    with ServerProcess(kind="redis", conf_text=conf) as ref:
+        want = run(ref.port)
+    with ServerProcess(conf_text=conf) as s:
+        assert run(s.port) == want
+    assert want[1].startswith(b"-ERR unknown command")
