@@ -532,6 +532,13 @@ class Server:
     def active_expire_lazy_ok(self) -> bool:
         return True
 
+    def expiry_paused(self) -> bool:
+        """While clients are paused (CLIENT PAUSE, any mode) the dataset stays as it
+        is: no key is deleted by expiry, lazy or active (Redis's
+        checkClientPauseTimeoutAndReturnIfPaused in expireIfNeeded and the
+        active cycle); expired keys still read as missing."""
+        return time.time() < self.paused_until
+
     def notify(self, ks: Keyspace, cls: str, event: bytes, key: bytes, dbid: int) -> None:
         """Keyspace notifications (notify-keyspace-events): `cls` is the event's class
         character (g $ l s h z x e t m d n)."""
@@ -632,7 +639,7 @@ class Server:
         self.cron_loops += 1
         now = time.time()
         self.unixtime = int(now)
-        if self.active_expire:
+        if self.active_expire and not (self.paused_until and self.expiry_paused()):
             budget = 1000.0 / self.hz * 0.25
             self.keyspace.active_expire_cycle(budget)
         for hook in self.cron_hooks:

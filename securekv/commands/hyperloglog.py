@@ -72,7 +72,7 @@ def pfadd(c, argv):
     return 0
 
 
-@command('pfcount', -2, 'readonly', '@hyperloglog',
+@command('pfcount', -2, 'readonly may_replicate', '@hyperloglog',
          keys=[KeySpec('RW access', 1, Range(-1, 1, 0),
                        notes='RW because it may change the internal representation of the key, '
                              'and propagate to replicas')],

@@ -187,13 +187,13 @@ def sunsubscribe(c, argv):
     return NO_REPLY
 
 
-@command("publish", 3, "pubsub loading stale fast", "", group="pubsub", since="2.0.0",
+@command("publish", 3, "pubsub loading stale fast may_replicate", "", group="pubsub", since="2.0.0",
          summary="Post a message to a channel")
 def publish(c, argv):
     return c.server.pubsub.publish(c.keyspace, argv[1], argv[2])
 
 
-@command("spublish", 3, "pubsub loading stale fast", "", keys=[KeySpec("not_key", 1)],
+@command("spublish", 3, "pubsub loading stale fast may_replicate", "", keys=[KeySpec("not_key", 1)],
          group="pubsub", since="7.0.0", summary="Post a message to a shard channel")
 def spublish(c, argv):
     return c.server.pubsub.publish(c.keyspace, argv[1], argv[2], shard=True)

@@ -35,11 +35,12 @@ from acl.categories import CATEGORIES  # noqa: E402  (the canonical list lives i
 FLAG_ORDER = (
     "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
     "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
-    "fast", "no_auth", "may_replicate", "no_mandatory_keys", "no_async_loading",
+    "fast", "no_auth", "no_mandatory_keys", "no_async_loading",
     "no_multi", "movablekeys", "allow_busy",
 )
-# Flags that exist but COMMAND INFO hides (sentinel, only_sentinel, protected).
-HIDDEN_FLAGS = ("sentinel", "only_sentinel", "protected")
+# Flags that exist but COMMAND INFO hides (may_replicate "on purpose", sentinel,
+# only_sentinel, protected). may_replicate: CLIENT PAUSE WRITE defers the command.
+HIDDEN_FLAGS = ("may_replicate", "sentinel", "only_sentinel", "protected")
 
 KEY_FLAG_ORDER = ("RO", "RW", "OW", "RM", "access", "update", "insert", "delete",
                   "not_key", "incomplete", "variable_flags")

@@ -93,6 +93,8 @@ class Database:
         if v is not None and self.expires:
             when = self.expires.get(key)
             if when is not None and when <= now_ms() and self.ks.expire_enabled():
+                if self.server.paused_until and self.server.expiry_paused():
+                    return None     # CLIENT PAUSE: expired to readers, kept in the dataset
                 self.expire_now(key)
                 return None
         return v

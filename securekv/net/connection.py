@@ -49,6 +49,7 @@ from securekv.net.resp import ProtocolError, QueryBufferLimit, RequestParser
 
 OUT_CHECK_CHUNKS = 16          # look at the batch's output size every this many chunks
 OUT_FLUSH_BYTES = 64 * 1024    # ... and write it early past this many bytes
+REPLY_BUF = 16 * 1024          # Redis's per-client reply buffer, not counted by output limits
 
 # Client flags as CLIENT LIST prints them.
 FLAG_MULTI = "x"
@@ -290,13 +291,20 @@ class Client(asyncio.Protocol):
         out.clear()
         if self.closing:
             return
-        self.stats.net_output_bytes += len(data)
         t = self.transport
+        limits = self.server.obuf_limits.get(self.kind)
+        if limits is not None and limits[0] and len(data) > REPLY_BUF \
+                and t.get_write_buffer_size() + len(data) - REPLY_BUF > limits[0]:
+            # Redis counts a reply against the hard limit as it accumulates, beyond
+            # its 16k reply buffer, before any of it is written: a reply (or a
+            # pipeline's replies) over the limit closes the client unanswered.
+            self._obuf_close()
+            return
+        self.stats.net_output_bytes += len(data)
         t.write(data)
         if self.close_after_reply:
             self.close_now()
             return
-        limits = self.server.obuf_limits.get(self.kind)
         if limits is not None and (limits[0] or limits[1]):
             self.check_output_limits(t.get_write_buffer_size(), limits)
 

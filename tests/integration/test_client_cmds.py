@@ -170,6 +170,27 @@ def test_pause_write_defers_writes_only(server):
         x.close()
 
 
+def test_pause_write_defers_may_replicate_commands(server):
+    """PFCOUNT (it may rewrite the HLL) and PUBLISH are may_replicate in Redis 7.0
+    (a flag COMMAND INFO hides): CLIENT PAUSE WRITE defers them too (Redis's own
+    unit/pause "Test special commands are paused by RO")."""
+    admin, a, b = RawConn(server.port), RawConn(server.port), RawConn(server.port)
+    admin.cmd("PFADD", "hll", "x")
+    try:
+        assert admin.cmd("CLIENT", "PAUSE", "100000", "WRITE") == b"+OK\r\n"
+        a.send(encode_command("PFCOUNT", "hll"))
+        b.send(encode_command("PUBLISH", "ch", "m"))
+        assert no_reply(a) and no_reply(b)
+        assert b"blocked_clients:2" in admin.cmd("INFO", "clients")
+        assert b"may_replicate" not in admin.cmd("COMMAND", "INFO", "pfcount", "publish")
+    finally:
+        assert admin.cmd("CLIENT", "UNPAUSE") == b"+OK\r\n"
+    assert a.read_reply() == b":1\r\n"
+    assert b.read_reply() == b":0\r\n"
+    for x in (admin, a, b):
+        x.close()
+
+
 def test_pause_all_defers_everything_and_expires(server):
     admin, other = RawConn(server.port), RawConn(server.port)
     assert admin.cmd("CLIENT", "PAUSE", "500") == b"+OK\r\n"
