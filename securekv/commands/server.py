@@ -31,7 +31,7 @@ from securekv.commands.table import COMMANDS, all_commands, command, container, 
 from securekv.commands.util import help_reply, subcommand_syntax_error
 from securekv.errors import NO_SUCH_KEY, SYNTAX, CommandError
 from securekv.lifecycle import on_init
-from securekv.net.resp import OK, Verbatim
+from securekv.net.resp import OK, Verbatim, _strict_int
 
 # -- INFO ----------------------------------------------------------------------
 
@@ -1119,11 +1119,39 @@ def _debug_object(c, key: bytes) -> str:
 _NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rewrite-force-all",
                   b"crash-and-recover", b"leak", b"htstats",
                   b"htstats-key", b"replicate", b"mallctl", b"mallctl-str",
-                  b"drop-cluster-packet-filter", b"oom", b"panic", b"populate", b"reload",
+                  b"drop-cluster-packet-filter", b"oom", b"panic", b"reload",
                   b"restart", b"sdslen", b"segfault",
                   b"set-skip-checksum-validation", b"stringmatch-test", b"structsize",
                   b"listpack", b"quicklist", b"client-eviction", b"pause-cron", b"replybuffer",
                   b"clusterlink"}
+
+
+def _debug_populate(c, argv):
+    """DEBUG POPULATE count [prefix] [size] (debug.c): string keys prefix:N holding
+    value:N (cut or zero-padded to size), skipping keys that exist; counted as
+    no change and not propagated, as Redis."""
+    count = _positive_long(argv[2])
+    size = _positive_long(argv[4]) if len(argv) == 5 else 0
+    prefix = argv[3] if len(argv) >= 4 else b"key"
+    db = c.db
+    lookup = db.lookup
+    for j in range(count):
+        key = (b"%s:%d" % (prefix, j))[:127]       # Redis formats into a 128-byte buffer
+        if lookup(key) is not None:
+            continue
+        val = b"value:%d" % j
+        if size:
+            val = val[:size].ljust(size, b"\0")
+        db.add(key, val, 0)
+    return OK
+
+
+def _positive_long(arg: bytes) -> int:
+    """getPositiveLongFromObjectOrReply (one message for both failures)."""
+    v = _strict_int(arg)
+    if v is None or v < 0:
+        raise CommandError("ERR value is out of range, must be positive")
+    return v
 
 
 def _debug_protocol(c, name: bytes):
@@ -1199,6 +1227,8 @@ def debug(c, argv):
     if sub == b"object" and n == 3:
         from securekv.net.resp import Status
         return Status(_debug_object(c, argv[2]).encode())
+    if sub == b"populate" and 3 <= n <= 5:
+        return _debug_populate(c, argv)
     if sub == b"quicklist-packed-threshold" and n == 3:
         # Lists' elements of this size or more become PLAIN quicklist nodes: what
         # RDB/DUMP write (quicklistisSetPackedThreshold; 0 restores 1gb).

@@ -77,10 +77,11 @@ FLUSH_AT = 1 << 20
 class RDBError(Exception):
     """A corrupt, truncated or unsupported RDB: `msg` and the file offset."""
 
-    def __init__(self, msg: str, offset: int) -> None:
+    def __init__(self, msg: str, offset: int, reason: str = "") -> None:
         super().__init__(f"{msg} (at offset {offset})")
         self.msg = msg
         self.offset = offset
+        self.reason = reason        # rdbReportError's short reason ("RDB CRC error"), if any
 
 
 class Limits:
@@ -921,8 +922,8 @@ def load_rdb(buf: bytes, limits: Limits = DEFAULT_LIMITS, *, pos: int = 0,
         if check_crc and expected != 0:
             got = crc64(bytes(buf[pos:cpos]))
             if got != expected:
-                raise RDBError("Wrong RDB checksum expected: (%x) got (%x). Aborting now."
-                               % (got, expected), base + cpos)
+                raise RDBError("Wrong RDB checksum expected: (%016x) but got (%016x). Aborting now."
+                               % (got, expected), base + cpos, "RDB CRC error")
     res.end = r.pos
     return res
 

@@ -362,6 +362,9 @@ class Snapshots:
         try:
             res = self.load_file(path)
         except rdb.RDBError as e:
+            if e.reason:            # Redis's two lines, which tools grep for
+                server.log_warning(e.msg)
+                server.log_warning(f"Internal error in RDB reading offset {e.offset} -> {e.reason}")
             server.log_warning(f"Fatal error loading the DB: {e}. Exiting.")
             raise SystemExit(1)
         except OSError as e:

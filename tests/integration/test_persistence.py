@@ -422,3 +422,25 @@ def test_corrupt_rdb_refuses_to_start(damage):
     out = s2.output()
     assert "offset" in out and "Fatal error loading the DB" in out, out
     s2.stop()
+
+
+def test_corrupt_rdb_checksum_stops_startup_with_redis_log_lines(tmp_path):
+    """A damaged RDB checksum aborts the start (exit 1) with Redis's lines, which
+    its test suite and operators' log alerts match ("Wrong RDB checksum ... but
+    got ...", "... -> RDB CRC error")."""
+    import sys
+    with ServerProcess(args=["--dir", str(tmp_path)]) as s:
+        s.client().set("a", "b")
+        s.client().save()
+    path = tmp_path / "dump.rdb"
+    data = bytearray(path.read_bytes())
+    data[-8:] = b"foobar00"
+    path.write_bytes(bytes(data))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, "-m", "securekv", "server", "--port", "0", "--dir",
+                        str(tmp_path), "--save", ""], capture_output=True, text=True,
+                       timeout=60, cwd=root)
+    assert p.returncode == 1
+    out = p.stdout + p.stderr
+    assert "Wrong RDB checksum expected: (" in out and ") but got (3030726162" in out
+    assert "-> RDB CRC error" in out
