@@ -48,9 +48,12 @@ stops startup with an error naming the file and offset.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
+from securekv.config import repr_str
+from securekv.net.resp import split_args
 from securekv.persistence import rdb
 from securekv.persistence.snapshot import ensure_tenant, fork_child, tenant_sections
 
@@ -171,31 +174,84 @@ def _rewrite_dbs(f, out: bytearray, dbs) -> None:
                 out.clear()
 
 
+MANIFEST_MAX_LINE = 1024
+
+
+class ManifestError(AOFError):
+    """A manifest Redis 7.0 would refuse (aofLoadManifestFromFile): `line` is the
+    offending line (None when the file itself is wrong) and `lineno` its number."""
+
+    def __init__(self, msg: str, lineno: int = 0, line: str | None = None) -> None:
+        super().__init__(msg if line is None else f"{msg} at line {lineno}")
+        self.msg = msg
+        self.lineno = lineno
+        self.line = line
+
+
 def parse_manifest(data: bytes):
     """(base (name, seq) | None, [incr (name, seq)], [history (name, seq)]) from
-    a manifest's bytes; raises AOFError naming the line."""
+    a manifest's bytes, as strictly as Redis 7.0 reads one: raises ManifestError
+    for an empty file, a line over 1024 bytes or without its newline, a blank
+    line, fewer than three key/value pairs, a path for a name, a missing file,
+    seq (>0) or type, a second base, INCR sequence numbers that do not increase,
+    or an unknown type. `#` lines are comments; names may be quoted."""
+    if not data:
+        raise ManifestError("Found an empty AOF manifest")
     base, incr, hist = None, [], []
-    for lineno, line in enumerate(data.split(b"\n"), 1):
-        line = line.strip()
-        if not line or line.startswith(b"#"):
+    maxseq = 0
+    pos = 0
+    lineno = 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos, pos + MANIFEST_MAX_LINE)
+        raw = data[pos:pos + MANIFEST_MAX_LINE] if nl < 0 else data[pos:nl + 1]
+        pos += len(raw)
+        lineno += 1
+        if raw[:1] == b"#":
             continue
-        parts = line.split()
-        kv = dict(zip(parts[0::2], parts[1::2]))
-        try:
-            name = kv[b"file"].decode()
-            seq = int(kv[b"seq"])
-            typ = kv[b"type"]
-        except (KeyError, ValueError, UnicodeDecodeError):
-            raise AOFError(f"Invalid AOF manifest file format at line {lineno}") from None
+        line = raw.strip(b" \t\r\n")
+        if nl < 0:
+            raise ManifestError("The AOF manifest file contains too long line")
+        if not line:
+            raise ManifestError("Invalid AOF manifest file format", lineno, "")
+        shown = line.decode("utf-8", "surrogateescape")
+        argv = split_args(line)
+        if argv is None or len(argv) < 6 or len(argv) % 2:
+            raise ManifestError("Invalid AOF manifest file format", lineno, shown)
+        name = seq = typ = None
+        for k, v in zip(argv[0::2], argv[1::2]):
+            k = k.lower()
+            if k == b"file":
+                name = v.decode("utf-8", "surrogateescape")
+                if "/" in name:
+                    raise ManifestError("File can't be a path, just a filename", lineno, shown)
+            elif k == b"seq":
+                m = re.match(rb"\s*[-+]?\d+", v)       # atoll
+                seq = int(m.group()) if m else 0
+            elif k == b"type":
+                typ = v[:1]
+        if not name or not seq or not typ:
+            raise ManifestError("Invalid AOF manifest file format", lineno, shown)
         if typ == b"b":
+            if base is not None:
+                raise ManifestError("Found duplicate base file information", lineno, shown)
             base = (name, seq)
-        elif typ == b"i":
-            incr.append((name, seq))
         elif typ == b"h":
             hist.append((name, seq))
+        elif typ == b"i":
+            if seq <= maxseq:
+                raise ManifestError("Found a non-monotonic sequence number", lineno, shown)
+            incr.append((name, seq))
+            maxseq = seq
         else:
-            raise AOFError(f"Unknown AOF file type at manifest line {lineno}")
+            raise ManifestError("Unknown AOF file type", lineno, shown)
     return base, incr, hist
+
+
+def _manifest_name(name: str) -> str:
+    """aofInfoFormat: a name that needs it is written quoted (sdscatrepr)."""
+    if any(not ch.isprintable() or ch.isspace() or ch in '\\"' for ch in name):
+        return repr_str(name)
+    return name
 
 
 class AOF:
@@ -257,11 +313,11 @@ class AOF:
     def write_manifest(self) -> None:
         lines = []
         if self.base is not None:
-            lines.append("file %s seq %d type b\n" % self.base)
+            lines.append("file %s seq %d type b\n" % (_manifest_name(self.base[0]), self.base[1]))
         for name, seq in self.history:
-            lines.append("file %s seq %d type h\n" % (name, seq))
+            lines.append("file %s seq %d type h\n" % (_manifest_name(name), seq))
         for name, seq in self.incr:
-            lines.append("file %s seq %d type i\n" % (name, seq))
+            lines.append("file %s seq %d type i\n" % (_manifest_name(name), seq))
         d = self.dir()
         tmp = os.path.join(d, "temp-" + self.fname() + MANIFEST_SUFFIX)
         with open(tmp, "w") as f:
@@ -596,9 +652,18 @@ class AOF:
         server = self.server
         try:
             exists = self.read_manifest()
+        except ManifestError as e:
+            # aofLoadManifestFromFile's report, line for line.
+            server.log_warning("\n*** FATAL AOF MANIFEST FILE ERROR ***\n")
+            if e.line is not None:
+                server.log_warning(f"Reading the manifest file, at line {e.lineno}\n")
+                server.log_warning(f">>> '{e.line}'\n")
+            server.log_warning(f"{e.msg}\n")
+            raise SystemExit(1)
         except AOFError as e:
             server.log_warning(f"Fatal error: {e}")
             raise SystemExit(1)
+        exists = self.upgrade_old_style(exists)
         if not exists:
             self.start_fresh()
             return
@@ -623,10 +688,43 @@ class AOF:
         self.base_size = os.path.getsize(os.path.join(d, self.base[0])) if self.base else 0
         self._subscribe()
 
+    def upgrade_old_style(self, exists: bool) -> bool:
+        """loadAppendOnlyFiles' upgrade from Redis <= 6.2: an `appendfilename` file in
+        the server dir, with no AOF dir, no manifest, an empty one, or one naming
+        only that file as a base not yet moved, becomes the BASE (seq 1) of a new
+        manifest and moves into the AOF dir (aofUpgradePrepare). Returns whether
+        there is now a manifest to load."""
+        cfg = self.server.config
+        old = os.path.join(cfg["dir"], self.fname())
+        if not os.path.isfile(old):
+            return exists
+        d = self.dir()
+        fname = self.fname()
+        if not (not os.path.isdir(d) or not exists or (self.base is None and not self.incr)
+                or (self.base is not None and not self.incr and self.base[0] == fname
+                    and not os.path.exists(os.path.join(d, fname)))):
+            return exists
+        os.makedirs(d, exist_ok=True)
+        self.base = (fname, 1)
+        self.incr = []
+        self.write_manifest()
+        os.rename(old, os.path.join(d, fname))
+        rdb.fsync_dir(d)
+        self.server.log_notice(f"Successfully migrated an old-style AOF file ({fname}) into the "
+                               f"AOF directory ({cfg['appenddirname']}).")
+        return True
+
     def load_files(self) -> None:
         from securekv.net.connection import Client
         server = self.server
         d = self.dir()
+        for name, _seq in ([self.base] if self.base else []) + list(self.incr):
+            try:
+                os.stat(os.path.join(d, name))
+            except OSError as e:            # getAppendOnlyFileSize's report
+                server.log_warning(f"Unable to obtain the AOF file {name} length. stat: "
+                                   f"{e.strerror}")
+                raise AOFError(f"missing AOF file {name}") from None
         c = Client(server)
         c.authenticated = True
         c.must_obey = True

@@ -277,3 +277,50 @@ def test_bgrewriteaof_with_aof_off_writes_a_loadable_base():
     shutil.copytree(aof_dir(s), os.path.join(d, "appendonlydir"))
     with ServerProcess(kind="redis", cwd=d, args=["--appendonly", "yes"]) as ref:
         assert normalized(walk(ref.port)) == normalized(expected)
+
+
+def test_old_style_aof_is_upgraded_into_the_aof_dir(tmp_path):
+    """A Redis <= 6.2 appendonly.aof in the server dir (no AOF dir) is loaded and
+    moved into appendonlydir as the BASE of a new manifest (aofUpgradePrepare)."""
+    (tmp_path / "appendonly.aof").write_bytes(
+        b"*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$2\r\nv1\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\na\r\n")
+    with ServerProcess(args=["--dir", str(tmp_path), "--appendonly", "yes"]) as s:
+        r = s.client()
+        assert r.get("k1") == b"v1" and r.lrange("l", 0, -1) == [b"a"]
+        r.set("k2", "v2")
+    d = tmp_path / "appendonlydir"
+    assert not (tmp_path / "appendonly.aof").exists()
+    assert (d / "appendonly.aof").exists()
+    assert (d / "appendonly.aof.manifest").read_text().startswith(
+        "file appendonly.aof seq 1 type b\n")
+    with ServerProcess(args=["--dir", str(tmp_path), "--appendonly", "yes"]) as s:
+        assert s.client().mget("k1", "k2") == [b"v1", b"v2"]
+
+
+@pytest.mark.parametrize("manifest,error", [
+    (b"", "Found an empty AOF manifest"),
+    (b"file a.1.base.aof seq 1 type b\n\nfile a.1.incr.aof seq 1 type i\n",
+     "Invalid AOF manifest file format"),
+    (b"file a.1.base.aof seq 1 type b\nfile a.2.base.aof seq 2 type b\n",
+     "Found duplicate base file information"),
+    (b"file a.2.incr.aof seq 2 type i\nfile a.1.incr.aof seq 1 type i\n",
+     "Found a non-monotonic sequence number"),
+    (b"file a.1.base.aof seq 1 type b", "The AOF manifest file contains too long line"),
+    (b"file dir/a.1.base.aof seq 1 type b\n", "File can't be a path, just a filename"),
+    (b"file a.1.base.aof seq 1 type x\n", "Unknown AOF file type"),
+    (b"file a.1.base.aof seq 1 type\n", "Invalid AOF manifest file format"),
+])
+def test_malformed_manifest_stops_startup_as_redis(tmp_path, manifest, error):
+    """aofLoadManifestFromFile's strictness: a manifest Redis refuses stops the
+    start (exit 1) with its report, instead of loading part of the data."""
+    import subprocess
+    import sys
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "appendonly.aof.manifest").write_bytes(manifest)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, "-m", "securekv", "server", "--port", "0", "--dir",
+                        str(tmp_path), "--appendonly", "yes", "--save", ""],
+                       capture_output=True, text=True, timeout=60, cwd=root)
+    assert p.returncode == 1
+    assert "*** FATAL AOF MANIFEST FILE ERROR ***" in p.stdout and error in p.stdout
