@@ -750,11 +750,16 @@ class Server:
     def _on_signal(self, sig) -> None:
         name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
         self.log_warning(f"Received {name} scheduling shutdown...")
-        self.prepare_shutdown_hook()
+        if self.prepare_shutdown_hook() is False:
+            # Redis's serverCron after a failed prepareForShutdown: keep serving.
+            self.log_warning(f"{name} received but errors trying to shut down the server, "
+                             f"check the logs for more information")
+            return
         self.request_shutdown(0)
 
-    def prepare_shutdown_hook(self) -> None:
-        """Save on shutdown etc.; the persistence issue fills this in."""
+    def prepare_shutdown_hook(self) -> bool:
+        """Save on shutdown etc. (persistence fills this in); False: do not exit."""
+        return True
 
     async def shutdown(self) -> None:
         self.log_warning("User requested shutdown...")

@@ -303,13 +303,17 @@ def _setup(server) -> None:
 
     server.save_for_shutdown = save_for_shutdown
 
-    def prepare_shutdown() -> None:
+    def prepare_shutdown() -> bool:
+        """SIGTERM/SIGINT: save when save points exist (shutdown-on-sig* default).
+        False when that save failed: as Redis, the server then stays up rather
+        than exit without its data on disk."""
         aof.write_buffer()
-        # SIGTERM/SIGINT: save when save points exist (shutdown-on-sig* default).
         if server.config["save"]:
             server.log_notice("Saving the final RDB snapshot before exiting.")
             if not save_for_shutdown():
-                server.log_warning("Error trying to save the DB on shutdown.")
+                server.log_warning("Error trying to save the DB, can't exit.")
+                return False
+        return True
 
     server.prepare_shutdown_hook = prepare_shutdown
 

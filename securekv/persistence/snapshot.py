@@ -157,9 +157,18 @@ class Snapshots:
         try:
             rdb.save_file(path, server.keyspace.dbs, **self._write_opts())
         except OSError as e:
-            server.log_warning(f"Failed opening the temp RDB file temp-{os.getpid()}.rdb "
-                               f"(in server root dir {os.getcwd()}) for saving: {e.strerror}")
-            self._set_status(False)
+            # rdbSave's three reports. A failed foreground save leaves the bgsave
+            # status (the MISCONF gate) as it was, as in Redis.
+            tmp = "temp-%d.rdb" % os.getpid()
+            if e.filename2 is not None:
+                server.log_warning(f"Error moving temp DB file {tmp} on the final destination "
+                                   f"{os.path.basename(path)} (in server root dir "
+                                   f"{os.getcwd()}): {e.strerror}")
+            elif e.filename is not None:
+                server.log_warning(f"Failed opening the temp RDB file {tmp} (in server root dir "
+                                   f"{os.getcwd()}) for saving: {e.strerror}")
+            else:
+                server.log_warning(f"Write error saving DB on disk: {e.strerror}")
             return False
         server.log_notice("DB saved on disk")
         server.dirty = 0

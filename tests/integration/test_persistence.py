@@ -444,3 +444,32 @@ def test_corrupt_rdb_checksum_stops_startup_with_redis_log_lines(tmp_path):
     out = p.stdout + p.stderr
     assert "Wrong RDB checksum expected: (" in out and ") but got (3030726162" in out
     assert "-> RDB CRC error" in out
+
+
+def test_signal_shutdown_stays_up_when_the_final_save_fails(tmp_path):
+    """Redis's prepareForShutdown: when the final RDB save fails (here dump.rdb is
+    a directory) SIGTERM does not exit (the data would be lost), SHUTDOWN answers
+    an error, writes still work (a failed foreground save is no bgsave error),
+    and SHUTDOWN NOSAVE exits."""
+    import signal
+    s = ServerProcess(args=["--dir", str(tmp_path), "--save", "3600 1"]).start()
+    try:
+        r = s.client()
+        r.set("a", "1")
+        (tmp_path / "dump.rdb").mkdir()
+        os.kill(s.proc.pid, signal.SIGTERM)
+        time.sleep(1.0)
+        assert s.proc.poll() is None and r.ping()
+        with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN"):
+            r.shutdown()
+        assert r.set("b", "2") and r.get("a") == b"1"
+        try:
+            r.shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass
+        assert s.proc.wait(10) == 0
+        out = s.output()
+        assert "Error trying to save the DB, can't exit." in out
+        assert "SIGTERM received but errors trying to shut down the server" in out
+    finally:
+        s.stop()
