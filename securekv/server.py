@@ -105,6 +105,7 @@ class Server:
         self.cron_hooks: list = []         # hook() every cron tick
         self.start_hooks: list = []        # async hook(server) after the plain listeners (TLS ...)
         self.reset_hooks: list = []        # hook(client) on RESET (discard MULTI, unsubscribe ...)
+        self.exit_hooks: list = []         # hook() as the server shuts down (kill a saving child)
         self.master_host = None            # set by replication
         self.protected_error = None        # fn(c, cmd) -> error | None for "protected" commands
         self.tcp_servers: list = []        # TCP listeners (CONFIG SET port/bind rebinds them)
@@ -765,6 +766,8 @@ class Server:
         self.log_warning("User requested shutdown...")
         if self.cron_handle is not None:
             self.cron_handle.cancel()
+        for hook in self.exit_hooks:
+            hook()
         for srv in self.listeners:
             srv.close()
         for c in list(self.clients.values()):

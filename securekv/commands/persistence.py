@@ -303,6 +303,17 @@ def _setup(server) -> None:
 
     server.save_for_shutdown = save_for_shutdown
 
+    def kill_child_on_exit() -> None:
+        """finishShutdown: a save or rewrite still running is killed and its temp
+        file removed (SHUTDOWN NOSAVE, or no save points)."""
+        if snap.child_active():
+            server.log_warning("There is a child saving an .rdb. Killing it!"
+                               if snap.child_kind == "rdb" else
+                               "There is a child rewriting the AOF. Killing it!")
+            snap.kill_child()
+
+    server.exit_hooks.append(kill_child_on_exit)
+
     def prepare_shutdown() -> bool:
         """SIGTERM/SIGINT: save when save points exist (shutdown-on-sig* default).
         False when that save failed: as Redis, the server then stays up rather

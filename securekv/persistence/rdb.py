@@ -342,12 +342,14 @@ TENANT_AUX = b"securekv-tenant"
 
 def write_rdb(f, dbs, *, compress: bool = True, checksum: bool = True, aof_base: bool = False,
               used_mem: int = 0, functions=(), fill: int = -2, aux=(), tenants=(),
-              depth: int = 0) -> int:
+              depth: int = 0, key_delay: int = 0) -> int:
     """Write a whole RDB file to the binary file object f; returns the bytes
     written. `dbs` is a sequence of Database (or objects with `data`/`expires`).
     `tenants`: (name, option words, dbs) of each tenant other than `default`,
     written after the default databases, each behind a `securekv-tenant` AUX
-    field (securekv/tenancy/__init__.py); empty: the file is exactly Redis's."""
+    field (securekv/tenancy/__init__.py); empty: the file is exactly Redis's.
+    key_delay: rdb-key-save-delay, microseconds slept after each key (Redis's
+    testing knob to make a save last)."""
     out = bytearray(b"REDIS%04d" % RDB_VERSION)
     _aux(out, b"redis-ver", REDIS_VERSION.encode())
     _aux(out, b"redis-bits", b"64")
@@ -400,6 +402,8 @@ def write_rdb(f, dbs, *, compress: bool = True, checksum: bool = True, aof_base:
                     out.append(tmp[0])
                     put_string(out, key, compress)
                     out.extend(memoryview(tmp)[1:])
+                if key_delay > 0:
+                    time.sleep(key_delay / 1e6)
                 if len(out) >= FLUSH_AT:
                     spill()
 

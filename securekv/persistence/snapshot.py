@@ -139,7 +139,8 @@ class Snapshots:
                     used_mem=self._used_mem(), functions=list(self.functions),
                     fill=cfg.values.get("list-max-listpack-size", -2),
                     depth=cfg.values.get("list-compress-depth", 0),
-                    tenants=tenant_sections(self.server))
+                    tenants=tenant_sections(self.server),
+                    key_delay=cfg.values.get("rdb-key-save-delay", 0))
 
     def _used_mem(self) -> int:
         return sum(db.mem for db in self.server.keyspace.dbs)
