@@ -1574,8 +1574,10 @@ class RewriteState:
         return "".join(out)
 
 
-def rewrite_text(cfg: Config, old_text: str | None) -> str:
-    """The new content of the config file (Redis's rewriteConfig steps 1-4)."""
+def rewrite_text(cfg: Config, old_text: str | None, force_all: bool = False) -> str:
+    """The new content of the config file (Redis's rewriteConfig steps 1-4);
+    force_all writes every directive, defaults included (DEBUG
+    CONFIG-REWRITE-FORCE-ALL)."""
     state = RewriteState(old_text)
     for name, d in TABLE.items():
         v = cfg.values[name]
@@ -1584,9 +1586,9 @@ def rewrite_text(cfg: Config, old_text: str | None) -> str:
         t = d.type
         if name == "client-output-buffer-limit":
             for line, force in zip(_rewrite_obuf(d, v), _obuf_forced(v)):
-                state.rewrite_line(name, line, force)
+                state.rewrite_line(name, line, force or force_all)
             continue
-        if name == "bind" and v == d.default:
+        if name == "bind" and v == d.default and not force_all:
             state.mark(name)
             continue
         if isinstance(t, String) and t.empty_is_null and v == "":
@@ -1596,7 +1598,7 @@ def rewrite_text(cfg: Config, old_text: str | None) -> str:
         if not lines:
             state.mark(name)
             continue
-        force = d.always_rewrite or v != d.default
+        force = force_all or d.always_rewrite or v != d.default
         if isinstance(t, String) and t.empty_is_null:
             force = True        # Redis's default for these is NULL: any value is written
         for line in lines:
@@ -1608,14 +1610,14 @@ def rewrite_text(cfg: Config, old_text: str | None) -> str:
     return state.content()
 
 
-def rewrite_file(cfg: Config, path: str) -> None:
+def rewrite_file(cfg: Config, path: str, force_all: bool = False) -> None:
     """Rewrite `path` in place, atomically (temp file, fsync, rename)."""
     try:
         with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
             old = f.read()
     except FileNotFoundError:
         old = None
-    content = rewrite_text(cfg, old)
+    content = rewrite_text(cfg, old, force_all)
     import tempfile
     d = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", dir=d)

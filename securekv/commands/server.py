@@ -1116,7 +1116,7 @@ def _debug_object(c, key: bytes) -> str:
             % (id(v), refcount, enc.decode(), serialized_length(v), lru, 0, extra))
 
 
-_NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id", b"config-rewrite-force-all",
+_NOT_SUPPORTED = {b"aof-flush-sleep", b"assert", b"change-repl-id",
                   b"crash-and-recover", b"leak", b"htstats",
                   b"htstats-key", b"replicate", b"mallctl", b"mallctl-str",
                   b"drop-cluster-packet-filter", b"oom", b"panic", b"reload",
@@ -1227,6 +1227,16 @@ def debug(c, argv):
     if sub == b"object" and n == 3:
         from securekv.net.resp import Status
         return Status(_debug_object(c, argv[2]).encode())
+    if sub == b"config-rewrite-force-all" and n == 2:
+        from securekv import config as cfgmod
+        path = c.server.config.file
+        if path is None:
+            raise CommandError("ERR CONFIG-REWRITE-FORCE-ALL failed: no config file")
+        try:
+            cfgmod.rewrite_file(c.server.config, path, force_all=True)
+        except OSError as e:
+            raise CommandError(f"ERR CONFIG-REWRITE-FORCE-ALL failed: {e.strerror}") from None
+        return OK
     if sub == b"populate" and 3 <= n <= 5:
         return _debug_populate(c, argv)
     if sub == b"quicklist-packed-threshold" and n == 3:
