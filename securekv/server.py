@@ -95,6 +95,7 @@ class Server:
         self.ops_samples: collections.deque = collections.deque(maxlen=16)
         self.latency_events: dict = {}             # event -> [max ms, deque of [time, ms]]
         self.paused_until = 0.0
+        self.aof_loading = False           # the AOF is being replayed (persistence sets it)
         self.pause_kind = None
         self._logfile = None
         self.listening_ports: list = []
@@ -393,6 +394,13 @@ class Server:
     def is_replica(self) -> bool:
         return self.master_host is not None
 
+    def expiring_allowed(self) -> bool:
+        """Whether a time already past deletes a key now (Redis's checkAlreadyExpired):
+        not on a replica, and not while the AOF is replayed (Redis keeps such keys
+        with their past TTL until loading ends, so `PEXPIREAT k <past>` followed by
+        `RPUSH k x` in the file rebuilds what Redis had)."""
+        return not self.aof_loading and self.master_host is None
+
     def default_user_nopass(self) -> bool:
         """Protected mode applies while the default user has no password."""
         hook = getattr(self, "default_user_nopass_hook", None)
@@ -531,7 +539,7 @@ class Server:
     # -- keyspace events and propagation --------------------------------------------
 
     def active_expire_lazy_ok(self) -> bool:
-        return True
+        return not self.aof_loading         # keyIsExpired: nothing expires while loading
 
     def expiry_paused(self) -> bool:
         """While clients are paused (CLIENT PAUSE, any mode) the dataset stays as it

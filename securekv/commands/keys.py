@@ -326,7 +326,7 @@ def _expire_generic(c, argv, basetime: int, seconds: bool):
             return 0
     # A relative TTL is compared with the time it was added to (EXPIRE k 1 on a
     # millisecond boundary must not delete k); an absolute one with the clock.
-    if when <= (basetime or now_ms()) and not c.server.is_replica():
+    if when <= (basetime or now_ms()) and c.server.expiring_allowed():
         db.delete(key)
         c.propagate_argv = [[b"DEL", key]]
         notify(c, "g", b"del", key)

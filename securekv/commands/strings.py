@@ -251,7 +251,7 @@ def getex(c, argv):
     db = c.db
     if expire is not None:
         when = expire_ms("getex", expire, flags)
-        if flags & (PXAT | EXAT) and when <= now_ms() and not c.server.is_replica():
+        if flags & (PXAT | EXAT) and when <= now_ms() and c.server.expiring_allowed():
             db.delete(key)
             c.propagate_argv = [[b"UNLINK" if c.server.config["lazyfree-lazy-expire"] else b"DEL",
                                  key]]

@@ -731,6 +731,7 @@ class AOF:
         c.name = b"aof-loader"
         files = ([self.base] if self.base else []) + list(self.incr)
         self.loading = True
+        server.aof_loading = True
         # Like Redis's loading: no quota, eviction or rate limit while replaying.
         # Tenant settings found in the files wait in `tenant_settings_pending`
         # (snapshot.ensure_tenant) and apply once everything is loaded.
@@ -760,6 +761,7 @@ class AOF:
                 c.db = c.keyspace.dbs[0]
         finally:
             self.loading = False
+            server.aof_loading = False
             self._use_tenant(c, b"default")
             if reg is not None:
                 self._apply_tenant_settings(saved)

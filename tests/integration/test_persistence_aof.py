@@ -324,3 +324,27 @@ def test_malformed_manifest_stops_startup_as_redis(tmp_path, manifest, error):
                        capture_output=True, text=True, timeout=60, cwd=root)
     assert p.returncode == 1
     assert "*** FATAL AOF MANIFEST FILE ERROR ***" in p.stdout and error in p.stdout
+
+
+@needs_redis
+def test_past_expire_in_the_aof_is_kept_until_loading_ends(tmp_path):
+    """Nothing expires while the AOF is replayed (Redis's checkAlreadyExpired and
+    keyIsExpired during loading): `RPUSH list foo`, `PEXPIREAT list 1000`, `RPUSH
+    list bar` leave one list with a past TTL, gone once loaded, as in Redis (a
+    delete at the PEXPIREAT would leave [bar])."""
+    def enc(*args):
+        return b"".join([b"*%d\r\n" % len(args)] + [b"$%d\r\n%s\r\n" % (len(a), a) for a in args])
+    aof = (enc(b"RPUSH", b"list", b"foo") + enc(b"PEXPIREAT", b"list", b"1000")
+           + enc(b"RPUSH", b"list", b"bar") + enc(b"SET", b"s", b"v", b"PXAT", b"1000")
+           + enc(b"APPEND", b"s", b"w"))
+    got = []
+    for kind in ("redis", "securekv"):
+        d = tmp_path / kind
+        (d / "appendonlydir").mkdir(parents=True)
+        (d / "appendonlydir" / "appendonly.aof.1.incr.aof").write_bytes(aof)
+        (d / "appendonlydir" / "appendonly.aof.manifest").write_text(
+            "file appendonly.aof.1.incr.aof seq 1 type i\n")
+        with ServerProcess(kind=kind, cwd=str(d), args=["--appendonly", "yes"]) as s:
+            r = s.client()
+            got.append((r.llen("list"), r.get("s"), r.dbsize()))
+    assert got[0] == got[1] == (0, None, 0)
