@@ -327,6 +327,7 @@ def section_persistence(server, c):
 
 
 def section_stats(server, c):
+    from securekv.persistence.snapshot import FORK_STATS
     st = c.stats
     samples = server.ops_samples
     chans, pats, shard = _pubsub_counts(server, c)
@@ -359,8 +360,8 @@ def section_stats(server, c):
         ("pubsub_channels", chans),
         ("pubsub_patterns", pats),
         ("pubsubshard_channels", shard),
-        ("latest_fork_usec", 0),
-        ("total_forks", 0),
+        ("latest_fork_usec", FORK_STATS["latest_fork_usec"]),
+        ("total_forks", FORK_STATS["total_forks"]),
         ("migrate_cached_sockets", 0),
         ("slave_expires_tracked_keys", 0),
         ("active_defrag_hits", 0),

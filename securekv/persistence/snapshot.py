@@ -46,10 +46,14 @@ def _child_prepare() -> None:
     gc.disable()
 
 
+FORK_STATS = {"total_forks": 0, "latest_fork_usec": 0}    # INFO stats
+
+
 def fork_child(work) -> int:
     """Fork; the child runs work() and exits with 0 (True) or 1 (False/exception).
     Returns the child's pid in the parent."""
     gc.collect(0)
+    t0 = time.perf_counter_ns()
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -60,6 +64,8 @@ def fork_child(work) -> int:
             code = 1
         finally:
             os._exit(code)
+    FORK_STATS["total_forks"] += 1
+    FORK_STATS["latest_fork_usec"] = (time.perf_counter_ns() - t0) // 1000
     return pid
 
 
