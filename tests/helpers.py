@@ -44,19 +44,21 @@ class ServerProcess:
     """A securekv-server (or redis-server) subprocess on a free port."""
 
     def __init__(self, args=(), kind: str = "securekv", port: int | None = None,
-                 conf_text: str | None = None, cwd: str | None = None) -> None:
+                 conf_text: str | None = None, cwd: str | None = None,
+                 conf_file: str | None = None) -> None:
         self.kind = kind
         self.port = port or free_port()
         self.dir = cwd or tempfile.mkdtemp(prefix=f"{kind}-test-")
         self.args = list(args)
         self.conf_text = conf_text
+        self.conf_file = conf_file      # an existing config file (kept as it is)
         self.proc: subprocess.Popen | None = None
         self.log_path = os.path.join(self.dir, "server.log")
 
     def command_line(self) -> list[str]:
         base = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", self.dir]
-        conf = []
+        conf = [self.conf_file] if self.conf_file else []
         if self.conf_text is not None:
             path = os.path.join(self.dir, "test.conf")
             with open(path, "w") as f:

@@ -187,3 +187,22 @@ def test_rename_command_in_config_file_matches_redis():
     with ServerProcess(conf_text=conf) as s:
         assert run(s.port) == want
     assert want[1].startswith(b"-ERR unknown command")
+
+
+def test_debug_config_rewrite_force_all_round_trips(tmp_path):
+    """DEBUG CONFIG-REWRITE-FORCE-ALL writes every directive, defaults included;
+    a server started from that file reports the same CONFIG GET * (Redis's
+    'CONFIG REWRITE sanity')."""
+    conf = tmp_path / "s.conf"
+    conf.write_text('save ""\n')
+
+    def config_all(port):
+        return redis.Redis(port=port).config_get("*")
+    with ServerProcess(conf_file=str(conf), cwd=str(tmp_path)) as s:
+        before = config_all(s.port)
+        assert s.client().execute_command("DEBUG", "CONFIG-REWRITE-FORCE-ALL") == b"OK"
+    lines = [ln for ln in conf.read_text().splitlines() if ln and not ln.startswith("#")]
+    assert len(lines) > 100
+    with ServerProcess(conf_file=str(conf), port=s.port, cwd=str(tmp_path)) as s2:
+        after = config_all(s2.port)
+    assert after == before

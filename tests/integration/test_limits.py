@@ -173,6 +173,38 @@ def test_output_buffer_hard_limit_normal_class():
             time.sleep(0.05)
 
 
+@pytest.mark.skipif(not redis_server_available(), reason="redis-server not installed")
+def test_single_reply_over_the_hard_limit_is_not_sent_as_redis():
+    """Redis counts a reply against the hard limit as it builds it (beyond its 16k
+    reply buffer), before writing: a 150 KB LRANGE under a 100 KB limit closes the
+    client with nothing sent (Redis's unit/obuf-limits); a 10 KB one is answered."""
+    def run(port):
+        admin = RawConn(port)
+        admin.cmd("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")
+        for _ in range(150):
+            admin.cmd("LPUSH", "mylist", b"x" * 1000)
+        small = RawConn(port)
+        reply = small.cmd("LRANGE", "mylist", "0", "9")
+        big = socket.create_connection(("127.0.0.1", port))
+        big.sendall(encode_command("LRANGE", "mylist", "0", "-1"))
+        got = b""
+        big.settimeout(5)
+        try:
+            while True:
+                chunk = big.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except (socket.timeout, ConnectionResetError):
+            got += b"<still open>"
+        return len(reply), got, admin.cmd("PING")
+    with ServerProcess(kind="redis") as ref:
+        want = run(ref.port)
+    with ServerProcess() as s:
+        assert run(s.port) == want
+    assert want[1] == b""
+
+
 def test_output_buffer_soft_limit_with_seconds():
     with ServerProcess(["--client-output-buffer-limit", "normal", "0", "512kb", "1"]) as s:
         r = RawConn(s.port)

@@ -280,9 +280,12 @@ def test_bgsave_schedule_and_lastsave():
         r = s.client()
         r.set("a", "1")
         before = r.lastsave()
+        assert r.info("stats")["total_forks"] == 0
         assert r.execute_command("BGSAVE", "SCHEDULE")
         poll(lambda: info(r, "rdb_bgsave_in_progress") == 0 and info(r, "rdb_saves") >= 1)
         assert r.lastsave() >= before
+        stats = r.info("stats")     # the fork is counted and timed (Redis's INFO stats)
+        assert stats["total_forks"] == 1 and stats["latest_fork_usec"] > 0
         with pytest.raises(redis.ResponseError, match="syntax error"):
             r.execute_command("BGSAVE", "NOW")
 
