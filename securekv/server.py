@@ -759,12 +759,28 @@ class Server:
     def _on_signal(self, sig) -> None:
         name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
         self.log_warning(f"Received {name} scheduling shutdown...")
-        if self.prepare_shutdown_hook() is False:
+        # A SIGINT while the final save runs means "now" (Redis: "You insist"): the
+        # save is synchronous, so a plain handler, which Python runs between bytecodes
+        # of the save, not the loop's.
+        prev = signal.signal(signal.SIGINT, self._insist)
+        try:
+            ok = self.prepare_shutdown_hook()
+        finally:
+            signal.signal(signal.SIGINT, prev)
+        if ok is False:
             # Redis's serverCron after a failed prepareForShutdown: keep serving.
             self.log_warning(f"{name} received but errors trying to shut down the server, "
                              f"check the logs for more information")
             return
         self.request_shutdown(0)
+
+    def _insist(self, signum, frame) -> None:
+        self.log_warning("You insist... exiting now.")
+        try:
+            os.unlink(os.path.join(self.config["dir"], "temp-%d.rdb" % os.getpid()))
+        except OSError:
+            pass
+        os._exit(1)
 
     def prepare_shutdown_hook(self) -> bool:
         """Save on shutdown etc. (persistence fills this in); False: do not exit."""

@@ -476,3 +476,44 @@ def test_signal_shutdown_stays_up_when_the_final_save_fails(tmp_path):
         assert "SIGTERM received but errors trying to shut down the server" in out
     finally:
         s.stop()
+
+
+def test_shutdown_removes_a_running_saves_temp_file(tmp_path):
+    """Redis's finishShutdown and "You insist": SHUTDOWN NOSAVE kills a BGSAVE child
+    still writing (rdb-key-save-delay keeps it writing) and removes its temp file;
+    a second SIGINT during the final save of a signal shutdown exits at once (code
+    1) and removes the temp file too."""
+    import glob
+    import signal
+    s = ServerProcess(args=["--dir", str(tmp_path), "--save", "3600 1"]).start()
+    try:
+        r = s.client()
+        for i in range(20):
+            r.set(i, i)
+        r.config_set("rdb-key-save-delay", 100000)          # 20 keys: 2 s
+        r.bgsave()
+        poll(lambda: glob.glob(str(tmp_path / "temp-*.rdb")))
+        try:
+            r.shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass
+        assert s.proc.wait(10) == 0
+        assert not glob.glob(str(tmp_path / "temp-*.rdb"))
+        assert "There is a child saving an .rdb. Killing it!" in s.output()
+    finally:
+        s.stop()
+    s = ServerProcess(args=["--dir", str(tmp_path), "--save", "3600 1"]).start()
+    try:
+        r = s.client()
+        for i in range(20):
+            r.set(i, i)
+        r.config_set("rdb-key-save-delay", 100000)
+        temp = tmp_path / ("temp-%d.rdb" % s.proc.pid)
+        os.kill(s.proc.pid, signal.SIGINT)
+        poll(temp.exists)
+        os.kill(s.proc.pid, signal.SIGINT)
+        assert s.proc.wait(10) == 1
+        assert not temp.exists()
+        assert "You insist... exiting now." in s.output()
+    finally:
+        s.stop()
