@@ -819,6 +819,7 @@ class AOF:
                 reg.drop(t)
 
     def _replay(self, c, data: bytes, pos: int, path: str, last: bool) -> None:
+        from securekv.commands.table import COMMANDS
         server = self.server
         execute = server.execute
         good = pos
@@ -827,10 +828,20 @@ class AOF:
                 if len(argv[0]) == 6 and argv[0].lower() == b"tenant":
                     self._replay_tenant(c, argv)
                 else:
+                    cmd = COMMANDS.get(argv[0].lower())
+                    if cmd is not None and cmd.subcommands is not None and len(argv) > 1:
+                        cmd = cmd.subcommands.get(argv[1].lower())
+                    if cmd is None:
+                        # loadSingleAppendOnlyFile: refuse the file rather than skip a write
+                        raise AOFError(
+                            "Unknown command '%s' reading the append only file %s"
+                            % (argv[0].decode("utf-8", "replace"), os.path.basename(path)))
                     execute(c, argv)
                     c.out.clear()
                 good = end
         except AOFError as e:
+            if len(e.args) != 2:            # not a parse error (kind, offset): as it is
+                raise
             kind = e.args[0]
             if kind == "truncated" and last and server.config["aof-load-truncated"]:
                 server.log_warning(f"!!! Warning: short read while loading the AOF file "

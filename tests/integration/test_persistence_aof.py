@@ -348,3 +348,22 @@ def test_past_expire_in_the_aof_is_kept_until_loading_ends(tmp_path):
             r = s.client()
             got.append((r.llen("list"), r.get("s"), r.dbsize()))
     assert got[0] == got[1] == (0, None, 0)
+
+
+def test_unknown_command_in_the_aof_stops_startup(tmp_path):
+    """loadSingleAppendOnlyFile: an AOF holding a command this server does not know
+    is refused (exit 1, Redis's message) rather than replayed without that write."""
+    import subprocess
+    import sys
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "appendonly.aof.1.incr.aof").write_bytes(
+        b"*3\r\n$3\r\nset\r\n$3\r\nfoo\r\n$5\r\nhello\r\n*3\r\n$3\r\nbla\r\n$3\r\nfoo\r\n$1\r\nx\r\n")
+    (d / "appendonly.aof.manifest").write_text("file appendonly.aof.1.incr.aof seq 1 type i\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, "-m", "securekv", "server", "--port", "0", "--dir",
+                        str(tmp_path), "--appendonly", "yes", "--save", ""],
+                       capture_output=True, text=True, timeout=60, cwd=root)
+    assert p.returncode == 1
+    assert "Unknown command 'bla' reading the append only file appendonly.aof.1.incr.aof" \
+        in p.stdout
