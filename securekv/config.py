@@ -917,8 +917,10 @@ directive("aof-load-truncated", Bool(), True, section="persistence",
           doc="Load a truncated AOF (logging it) instead of refusing to start.")
 directive("aof-use-rdb-preamble", Bool(), True, section="persistence",
           doc="Start rewritten AOFs with an RDB preamble.")
-directive("aof-timestamp-enabled", Bool(), False, section="persistence", compat=True,
-          doc="Write timestamp annotations into the AOF. " + COMPAT)
+directive("aof-timestamp-enabled", Bool(), False, section="persistence",
+          doc="Write a '#TS:<unix time>' annotation line into the AOF whenever the second "
+              "changes between writes (and at the top of a rewritten RESP base); loading "
+              "skips them.")
 directive("aof-rewrite-incremental-fsync", Bool(), True, section="persistence", compat=True,
           doc="fsync every 4 MB during AOF rewrites. " + COMPAT)
 directive("aof-disable-auto-gc", Bool(), False, section="persistence", compat=True,

@@ -268,6 +268,7 @@ class AOF:
         self.fsyncs = 0
         self.bio_fsync = False           # the everysec thread is in fsync
         self.rewrite_failures = 0
+        self.cur_ts = 0                  # the last #TS: annotation written (aof-timestamp-enabled)
         self.cur_db = -1
         self.cur_ks = server.keyspace    # the tenant the stream is in (TENANT USE)
         self.base = None                 # (name, seq, 'b')
@@ -342,6 +343,11 @@ class AOF:
         if self.loading:
             return
         buf = self.buf
+        if self.server.config.values.get("aof-timestamp-enabled"):
+            now = self.server.unixtime     # genAofTimestampAnnotationIfNeeded
+            if now > self.cur_ts:
+                buf += b"#TS:%d\r\n" % now
+                self.cur_ts = now
         if ks is not self.cur_ks and ks is not None:
             t = getattr(ks, "tenant", None)
             encode_argv(buf, [b"TENANT", b"USE", t.name if t is not None else b"default"])
@@ -487,6 +493,8 @@ class AOF:
                               aof_base=True, functions=list(self.snap.functions),
                               tenants=tenants)
             else:
+                if cfg.values.get("aof-timestamp-enabled"):
+                    f.write(b"#TS:%d\r\n" % int(time.time()))
                 rewrite_resp(f, dbs, tenants)
             f.flush()
             os.fsync(f.fileno())

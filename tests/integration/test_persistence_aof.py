@@ -367,3 +367,31 @@ def test_unknown_command_in_the_aof_stops_startup(tmp_path):
     assert p.returncode == 1
     assert "Unknown command 'bla' reading the append only file appendonly.aof.1.incr.aof" \
         in p.stdout
+
+
+@needs_redis
+def test_timestamp_annotations_are_written_and_load_in_redis(tmp_path):
+    """aof-timestamp-enabled: '#TS:<unix>' lines lead the INCR file's writes and a
+    rewritten RESP base (Redis's 'Generate timestamp annotations in AOF'); the
+    files load into redis-server and back into securekv."""
+    args = ["--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", "no"]
+    with ServerProcess(args=args) as s:
+        r = s.client()
+        r.set("foo", "bar")
+        r.bgrewriteaof()
+        wait_rewrite(r)
+        r.set("after", "1")
+        names = os.listdir(aof_dir(s))
+        base = [n for n in names if ".base." in n][0]
+        incr = [n for n in names if ".incr." in n][0]
+        expected = walk(s.port)
+    for name in (base, incr):
+        with open(os.path.join(aof_dir(s), name), "rb") as f:
+            assert f.readline().startswith(b"#TS:")
+    d = os.path.join(s.dir, "redis")
+    os.mkdir(d)
+    shutil.copytree(aof_dir(s), os.path.join(d, "appendonlydir"))
+    with ServerProcess(kind="redis", cwd=d, args=["--appendonly", "yes"]) as ref:
+        assert walk(ref.port) == expected
+    with ServerProcess(cwd=s.dir, args=args) as s2:
+        assert walk(s2.port) == expected
