@@ -288,6 +288,12 @@ def _setup(server) -> None:
             aof.unsynced = aof.fsync_pending    # written under everysec, not yet fsynced
 
     server.apply_appendfsync = apply_appendfsync
+
+    def apply_aof_timestamp_enabled(v) -> None:
+        aof.timestamps = bool(v)
+
+    server.apply_aof_timestamp_enabled = apply_aof_timestamp_enabled
+    aof.timestamps = bool(server.config["aof-timestamp-enabled"])
     if not hasattr(server, "write_check"):
         server.write_check = None
     server.cron_hooks.append(snap.cron)

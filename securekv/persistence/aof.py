@@ -268,7 +268,8 @@ class AOF:
         self.fsyncs = 0
         self.bio_fsync = False           # the everysec thread is in fsync
         self.rewrite_failures = 0
-        self.cur_ts = 0                  # the last #TS: annotation written (aof-timestamp-enabled)
+        self.cur_ts = 0                  # the last #TS: annotation written
+        self.timestamps = False          # aof-timestamp-enabled (server.apply_aof_timestamp_enabled)
         self.cur_db = -1
         self.cur_ks = server.keyspace    # the tenant the stream is in (TENANT USE)
         self.base = None                 # (name, seq, 'b')
@@ -343,7 +344,7 @@ class AOF:
         if self.loading:
             return
         buf = self.buf
-        if self.server.config.values.get("aof-timestamp-enabled"):
+        if self.timestamps:
             now = self.server.unixtime     # genAofTimestampAnnotationIfNeeded
             if now > self.cur_ts:
                 buf += b"#TS:%d\r\n" % now
