@@ -766,7 +766,8 @@ class Server:
         try:
             ok = self.prepare_shutdown_hook()
         finally:
-            signal.signal(signal.SIGINT, prev)
+            # None: a handler not set from Python, which cannot be put back (SIG_DFL).
+            signal.signal(signal.SIGINT, prev if prev is not None else signal.SIG_DFL)
         if ok is False:
             # Redis's serverCron after a failed prepareForShutdown: keep serving.
             self.log_warning(f"{name} received but errors trying to shut down the server, "

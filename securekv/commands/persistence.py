@@ -204,14 +204,18 @@ def debug_reload(c, argv):
     return OK
 
 
+def _all_dbs(server):
+    """Every database of every tenant."""
+    reg = getattr(server, "tenants", None)
+    for ks in ([t.keyspace for t in reg.tenants.values()] if reg else [server.keyspace]):
+        yield from ks.dbs
+
+
 def _forget_all(server) -> None:
     """forget_db for every database of every tenant (before a reload replaces them)."""
     from securekv.commands.keys import forget_db
-    reg = getattr(server, "tenants", None)
-    spaces = [t.keyspace for t in reg.tenants.values()] if reg else [server.keyspace]
-    for ks in spaces:
-        for db in ks.dbs:
-            forget_db(db)
+    for db in _all_dbs(server):
+        forget_db(db)
 
 
 def debug_loadaof(c, argv):
@@ -224,11 +228,8 @@ def debug_loadaof(c, argv):
         aof.write_buffer()
         aof.sync_now()
     _forget_all(server)
-    reg = getattr(server, "tenants", None)
-    spaces = [t.keyspace for t in reg.tenants.values()] if reg else [server.keyspace]
-    for ks in spaces:
-        for db in ks.dbs:
-            db.flush()
+    for db in _all_dbs(server):
+        db.flush()
     try:
         if aof.read_manifest():
             aof.load_files()
